@@ -1,0 +1,25 @@
+"""The search engine: ingest posts, build index versions on disk, open and search them."""
+
+from index.build import BuildSettings, BuildSummary, build
+from index.errors import CorpusError, IndexFormatError, ModelError, QueryError, SearchError
+from index.filters import Filters
+from index.ingest import read_sources
+from index.records import Hit, Passage, Post
+from index.search import Index
+
+__all__ = [
+    "BuildSettings",
+    "BuildSummary",
+    "CorpusError",
+    "Filters",
+    "Hit",
+    "Index",
+    "IndexFormatError",
+    "ModelError",
+    "Passage",
+    "Post",
+    "QueryError",
+    "SearchError",
+    "build",
+    "read_sources",
+]

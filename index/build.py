@@ -1,0 +1,126 @@
+"""Build an index version from posts: passages, embeddings, FAISS and BM25 files, manifest, then publish."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tqdm import tqdm
+
+from index import store
+from index.cache import EmbeddingCache
+from index.encoder import Encoder, SentenceTransformerEncoder, load_tokenizer
+from index.lexical import LexicalIndex, LexicalSettings
+from index.modelspec import verified_model_dir
+from index.passages import PassageSettings, embedding_text, split_post
+from index.records import Passage, Post
+from index.vectors import VectorIndex
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    passages: PassageSettings = field(default_factory=PassageSettings)
+    lexical: LexicalSettings = field(default_factory=LexicalSettings)
+    batch_size: int = 32
+    keep_versions: int = 3
+
+
+@dataclass
+class BuildSummary:
+    version: str
+    folder: Path
+    posts: int
+    passages: int
+    embedded: int
+    reused: int
+    seconds: float
+
+    @property
+    def passages_per_s(self) -> float:
+        return self.embedded / self.seconds if self.seconds > 0 else 0.0
+
+    def describe(self) -> str:
+        return (
+            f"built {self.version}: {self.posts} posts, {self.passages} passages "
+            f"({self.embedded} embedded, {self.reused} reused from cache) in {self.seconds:.1f} s, "
+            f"{self.passages_per_s:.1f} passages/s embedded -> {self.folder}"
+        )
+
+
+def split_posts(posts: list[Post], settings: PassageSettings, progress: bool = False) -> list[Passage]:
+    tokenizer = load_tokenizer(verified_model_dir())
+    passages: list[Passage] = []
+    for post in tqdm(posts, desc="passages", unit="post", disable=not progress):
+        passages.extend(split_post(post, tokenizer, settings))
+    return passages
+
+
+def lexical_text(post: Post, passage: Passage) -> str:
+    """What BM25 sees: the passage with its post's title and author, so a name or title finds the post."""
+    return " ".join(part for part in (post.title, post.author, passage.text) if part)
+
+
+def corpus_sha256(posts: list[Post]) -> str:
+    digest = hashlib.sha256()
+    for post in sorted(posts, key=lambda p: p.id):
+        digest.update(json.dumps(post.to_json(), sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def build(
+    posts: list[Post],
+    root: Path,
+    encoder: Encoder | None = None,
+    settings: BuildSettings = BuildSettings(),
+    progress: bool = False,
+) -> BuildSummary:
+    """Write a new version under root and point `current` at it; on any failure nothing is published."""
+    started = time.perf_counter()
+    encoder = encoder or SentenceTransformerEncoder()
+    building = store.start_version(root)
+    try:
+        by_id = {post.id: post for post in posts}
+        passages = split_posts(posts, settings.passages, progress)
+        _write_jsonl(building / store.POSTS_FILE, [p.to_json() for p in posts])
+        _write_jsonl(building / store.PASSAGES_FILE, [p.to_json() for p in passages])
+        cache = EmbeddingCache(root / store.CACHE_FILE)
+        try:
+            texts = [embedding_text(by_id[p.post_id], p) for p in passages]
+            vectors, embedded = cache.encode(encoder, texts, settings.batch_size, progress)
+        finally:
+            cache.close()
+        VectorIndex.build(vectors).save(building / store.VECTORS_FILE)
+        lexical = LexicalIndex.build([lexical_text(by_id[p.post_id], p) for p in passages], settings.lexical)
+        lexical.save(building / store.LEXICAL_DIR)
+        version = store.new_version_name()
+        manifest = store.Manifest(
+            format_version=store.FORMAT_VERSION,
+            version=version,
+            model_id=encoder.model_id,
+            model_sha256=encoder.weights_sha256,
+            dimension=encoder.dimension,
+            posts=len(posts),
+            passages=len(passages),
+            corpus_sha256=corpus_sha256(posts),
+            built_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            faiss_index=VectorIndex.kind,
+            settings=asdict(settings),
+        )
+        store.seal_version(building, manifest)
+        folder = store.publish(root, building, version)
+    except BaseException:
+        store.discard(building)
+        raise
+    store.prune(root, settings.keep_versions)
+    seconds = time.perf_counter() - started
+    return BuildSummary(version, folder, len(posts), len(passages), embedded, len(passages) - embedded, seconds)
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> None:
+    with path.open("w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")

@@ -1,0 +1,59 @@
+"""A persistent embedding cache keyed by (model weights sha256, text sha256), so rebuilds re-embed only changes."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+
+from index.encoder import Encoder
+
+
+class EmbeddingCache:
+    """Vectors in one SQLite file; a missing or unreadable cache only costs time, never correctness."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path)
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS vectors (model TEXT, text_sha TEXT, vector BLOB, PRIMARY KEY (model, text_sha))"
+        )
+
+    def close(self) -> None:
+        self.db.close()
+
+    def encode(
+        self, encoder: Encoder, texts: list[str], batch_size: int = 32, progress: bool = False
+    ) -> tuple[np.ndarray, int]:
+        """Vectors for texts, embedding only those not cached; returns (vectors, how many were embedded)."""
+        keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
+        found = self._lookup(encoder.weights_sha256, set(keys))
+        missing: dict[str, int] = {}
+        for position, key in enumerate(keys):
+            if key not in found:
+                missing.setdefault(key, position)
+        if missing:
+            # Embed longest first: similar lengths in a batch waste less padding.
+            order = sorted(missing.items(), key=lambda item: -len(texts[item[1]]))
+            fresh = encoder.encode([texts[i] for _, i in order], batch_size=batch_size, progress=progress)
+            pairs = list(zip((key for key, _ in order), fresh, strict=True))
+            rows = [(encoder.weights_sha256, key, vector.tobytes()) for key, vector in pairs]
+            with self.db:
+                self.db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)
+            found.update(pairs)
+        vectors = np.stack([found[k] for k in keys]) if keys else np.zeros((0, encoder.dimension), np.float32)
+        return np.ascontiguousarray(vectors, dtype=np.float32), len(missing)
+
+    def _lookup(self, model: str, keys: set[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        wanted = list(keys)
+        for chunk in range(0, len(wanted), 500):
+            part = wanted[chunk : chunk + 500]
+            marks = ",".join("?" * len(part))
+            query = f"SELECT text_sha, vector FROM vectors WHERE model = ? AND text_sha IN ({marks})"
+            for key, blob in self.db.execute(query, [model, *part]):
+                found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found

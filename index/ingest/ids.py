@@ -1,0 +1,36 @@
+"""Stable post ids and checked attribution fields, shared by every reader."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import date, datetime
+
+from index.errors import CorpusError
+
+
+def post_id(url: str | None, title: str | None, text: str) -> str:
+    """An id that survives rebuilds: from the url when there is one, else from the content."""
+    key = normalise_url(url) if url else f"{title or ''}\n{text}"
+    return "p-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+def normalise_url(url: str) -> str:
+    url = url.strip()
+    url = re.sub(r"^https?://", "", url, flags=re.IGNORECASE)
+    return url.rstrip("/").lower()
+
+
+def iso_date(value: str | None, source: str, line: int | None) -> str | None:
+    """An ISO 8601 date or date-time, as given; anything else is a corpus error."""
+    if value is None or not str(value).strip():
+        return None
+    text = str(value).strip()
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text).isoformat()
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat()
+    except ValueError:
+        raise CorpusError(
+            source, line, f"published {text!r} is not an ISO 8601 date such as 2024-03-01 or 2024-03-01T09:30:00Z"
+        ) from None

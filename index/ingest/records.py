@@ -1,0 +1,81 @@
+"""Readers for posts as records: JSON Lines (one object per line) and CSV with the same columns."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from index.errors import CorpusError
+from index.ingest.ids import iso_date, post_id
+from index.records import Post
+
+COLUMNS = ("id", "title", "text", "author", "url", "published", "tags")
+
+
+def post_from_record(record: dict[str, Any], source: str, line: int) -> Post:
+    """Check one record's fields and turn it into a post; any problem names the file and line."""
+    if not isinstance(record, dict):
+        raise CorpusError(source, line, "expected a JSON object with title and text")
+    unknown = set(record) - set(COLUMNS) - {"source"}
+    if unknown:
+        raise CorpusError(source, line, f"unknown field(s) {sorted(unknown)}; allowed: {', '.join(COLUMNS)}")
+    fields: dict[str, str | None] = {}
+    for name in ("id", "title", "text", "author", "url"):
+        value = record.get(name)
+        if value is not None and not isinstance(value, str | int):
+            raise CorpusError(source, line, f"field {name!r} must be a string")
+        fields[name] = str(value).strip() if value is not None and str(value).strip() else None
+    if not fields["text"]:
+        raise CorpusError(source, line, "field 'text' is missing or empty; every post needs its text")
+    tags = record.get("tags") or ()
+    if isinstance(tags, str):
+        tags = [t for t in (part.strip() for part in tags.replace(",", ";").split(";")) if t]
+    if not isinstance(tags, list | tuple) or not all(isinstance(t, str) for t in tags):
+        raise CorpusError(source, line, "field 'tags' must be a list of strings")
+    return Post(
+        id=fields["id"] or post_id(fields["url"], fields["title"], fields["text"] or ""),
+        title=fields["title"],
+        text=fields["text"] or "",
+        author=fields["author"],
+        url=fields["url"],
+        published=iso_date(record.get("published"), source, line),
+        tags=tuple(t.strip() for t in tags if t.strip()),
+        source=Path(source).name,
+    )
+
+
+def read_jsonl(path: Path) -> Iterator[Post]:
+    source = str(path)
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise CorpusError(source, number, "not UTF-8; save the file as UTF-8") from None
+            if not text.strip():
+                continue
+            try:
+                record = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise CorpusError(source, number, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+            yield post_from_record(record, source, number)
+
+
+def read_csv(path: Path) -> Iterator[Post]:
+    source = str(path)
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames or "text" not in reader.fieldnames:
+                raise CorpusError(source, 1, f"the header must name a 'text' column; columns: {', '.join(COLUMNS)}")
+            for row in reader:
+                if None in row:
+                    raise CorpusError(source, reader.line_num, "more cells than header columns")
+                yield post_from_record({k: v for k, v in row.items() if v != ""}, source, reader.line_num)
+    except UnicodeDecodeError:
+        raise CorpusError(source, None, "not UTF-8; save the file as UTF-8") from None
+    except csv.Error as exc:
+        raise CorpusError(source, None, f"not valid CSV ({exc})") from None

@@ -1,0 +1,75 @@
+"""The records that flow through the engine: posts, their passages, and search hits."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Post:
+    """One blog post; attribution that the source does not give is None, never guessed."""
+
+    id: str
+    title: str | None
+    text: str
+    author: str | None = None
+    url: str | None = None
+    published: str | None = None
+    tags: tuple[str, ...] = ()
+    source: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["tags"] = list(self.tags)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Post:
+        return cls(**{**data, "tags": tuple(data.get("tags") or ())})
+
+    def attribution(self) -> dict[str, Any]:
+        """The post fields every search result carries (everything but the text)."""
+        data = self.to_json()
+        del data["text"]
+        return data
+
+
+@dataclass(frozen=True)
+class Passage:
+    """A span of a post's text small enough for the model, with its character offsets in the post."""
+
+    id: str
+    post_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Passage:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One ranked passage with its post and the spans of its text that matched."""
+
+    rank: int
+    score: float
+    passage: Passage
+    post: Post
+    highlights: list[tuple[int, int]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rank": self.rank,
+            "score": round(float(self.score), 6),
+            "passage_id": self.passage.id,
+            "text": self.passage.text,
+            "highlights": [{"start": s, "end": e} for s, e in self.highlights],
+            "post": self.post.attribution(),
+        }

@@ -1,0 +1,163 @@
+"""The on-disk layout: version folders with a checksummed manifest, and an atomically flipped `current`."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from index.errors import IndexFormatError
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+CURRENT = "current"
+BUILD_PREFIX = ".building-"
+POSTS_FILE = "posts.jsonl"
+PASSAGES_FILE = "passages.jsonl"
+VECTORS_FILE = "vectors.faiss"
+LEXICAL_DIR = "lexical"
+CACHE_FILE = Path("cache") / "embeddings.sqlite"
+
+
+@dataclass
+class Manifest:
+    """What a version holds and how to check it: every file with its size and sha256."""
+
+    format_version: int
+    version: str
+    model_id: str
+    model_sha256: str
+    dimension: int
+    posts: int
+    passages: int
+    corpus_sha256: str
+    built_at: str
+    faiss_index: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def new_version_name() -> str:
+    return datetime.now(UTC).strftime("v%Y%m%dT%H%M%S%fZ")
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def start_version(root: Path) -> Path:
+    """A fresh hidden folder beside the published versions to build into."""
+    root.mkdir(parents=True, exist_ok=True)
+    folder = root / f"{BUILD_PREFIX}{new_version_name()}-{os.getpid()}"
+    folder.mkdir()
+    return folder
+
+
+def seal_version(folder: Path, manifest: Manifest) -> None:
+    """Checksum every file, write the manifest last, and flush it all to disk."""
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        _fsync(path)
+        manifest.files[str(path.relative_to(folder))] = {"bytes": path.stat().st_size, "sha256": sha256_of(path)}
+    target = folder / MANIFEST
+    target.write_text(json.dumps(manifest.to_json(), indent=2, sort_keys=True), encoding="utf-8")
+    _fsync(target)
+    _fsync(folder)
+
+
+def publish(root: Path, building: Path, version: str) -> Path:
+    """Rename the sealed build into place, then repoint `current` with one atomic rename."""
+    final = root / version
+    os.replace(building, final)
+    _fsync(root)
+    pointer = root / f".{CURRENT}.{os.getpid()}"
+    if pointer.is_symlink() or pointer.exists():
+        pointer.unlink()
+    pointer.symlink_to(version)
+    os.replace(pointer, root / CURRENT)
+    _fsync(root)
+    return final
+
+
+def discard(folder: Path) -> None:
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def current_version(root: Path) -> Path:
+    """The folder `current` points at; tells how to build one when there is none."""
+    pointer = root / CURRENT
+    if (root / MANIFEST).is_file():
+        return root
+    if not pointer.exists():
+        raise IndexFormatError(
+            f"no index at {root} (no '{CURRENT}' pointer); build one with "
+            f"`python scripts/build_index.py --out {root}` (or `make index`)"
+        )
+    return pointer.resolve()
+
+
+def read_manifest(folder: Path) -> Manifest:
+    path = folder / MANIFEST
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        manifest = Manifest(**data)
+    except FileNotFoundError:
+        raise IndexFormatError(f"{folder} has no {MANIFEST}: it is half-written; rebuild the index") from None
+    except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as exc:
+        raise IndexFormatError(f"{path} is unreadable ({exc}); rebuild the index") from None
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexFormatError(
+            f"{folder} is index format {manifest.format_version}; this code reads format {FORMAT_VERSION}: rebuild"
+        )
+    return manifest
+
+
+def verify(folder: Path) -> Manifest:
+    """Check every file the manifest lists against its size and sha256; refuse the version on any mismatch."""
+    manifest = read_manifest(folder)
+    for name, expected in manifest.files.items():
+        path = folder / name
+        if not path.is_file():
+            raise IndexFormatError(f"{path} is missing; the version is incomplete: rebuild the index")
+        if path.stat().st_size != expected["bytes"]:
+            raise IndexFormatError(f"{path} has {path.stat().st_size} bytes, not {expected['bytes']}: rebuild")
+        if sha256_of(path) != expected["sha256"]:
+            raise IndexFormatError(f"{path} fails its sha256 check (corrupted); rebuild the index")
+    return manifest
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def versions(root: Path) -> list[Path]:
+    """Published versions, oldest first."""
+    return sorted(p for p in root.glob("v*") if p.is_dir() and (p / MANIFEST).is_file())
+
+
+def prune(root: Path, keep: int) -> None:
+    """Delete all but the newest `keep` versions, never the one `current` points at."""
+    serving = (root / CURRENT).resolve()
+    for folder in versions(root)[:-keep] if keep > 0 else []:
+        if folder.resolve() != serving:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def verify_current(root: Path) -> Manifest:
+    """The manifest of the version `current` points at, after checking every file of it."""
+    return verify(current_version(root))

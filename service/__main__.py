@@ -1,0 +1,62 @@
+"""`python -m service`: the production server (gunicorn), after checking that the index can be served."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from gunicorn.app.base import BaseApplication
+
+from index import SearchError
+from index.store import verify_current
+from service.config import DEFAULTS
+
+
+class Server(BaseApplication):
+    """gunicorn with the app built inside each worker, so each loads the index once on its own."""
+
+    def __init__(self, options: dict, index_dir: str) -> None:
+        self.options = options
+        self.index_dir = index_dir
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from service.app import create_app
+
+        return create_app({"INDEX_DIR": self.index_dir})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m service", description=__doc__)
+    parser.add_argument("--index", default=os.environ.get("BLOG_SEARCH_INDEX_DIR", DEFAULTS["INDEX_DIR"]))
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("BLOG_SEARCH_WORKERS", "1")))
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("BLOG_SEARCH_THREADS", "4")))
+    args = parser.parse_args(argv)
+    try:
+        version = verify_current(Path(args.index)).version
+    except SearchError as exc:
+        print(f"error: cannot serve {args.index}: {exc}", file=sys.stderr)
+        return 2
+    print(f"serving index version {version} from {args.index}", flush=True)
+    options = {
+        "bind": f"{args.host}:{args.port}",
+        "workers": args.workers,
+        "threads": args.threads,
+        "worker_class": "gthread",
+        "timeout": 60,
+        "accesslog": "-",
+    }
+    Server(options, args.index).run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

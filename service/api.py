@@ -1,0 +1,97 @@
+"""The JSON API: thin routes that validate parameters and call the engine."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from index import Filters, Index
+from index.fusion import MODES
+from service.errors import ApiError
+
+api = Blueprint("api", __name__, url_prefix="/api")
+
+
+def served_index() -> Index:
+    return current_app.extensions["search_index"]
+
+
+def query_text(name: str = "q") -> str:
+    """The query parameter, checked: present, not blank, not longer than MAX_QUERY_CHARS."""
+    value = request.args.get(name)
+    if value is None:
+        raise ApiError(400, "missing_query", f"add the query as ?{name}=your+words")
+    value = value.strip()
+    if not value:
+        raise ApiError(400, "empty_query", "the query is empty; type some words to search for")
+    limit = current_app.config["MAX_QUERY_CHARS"]
+    if len(value) > limit:
+        raise ApiError(400, "query_too_long", f"the query has {len(value)} characters; the limit is {limit}")
+    return value
+
+
+def int_arg(name: str, default: int, low: int, high: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, f"bad_{name}", f"{name} must be a whole number from {low} to {high}") from None
+    if not low <= value <= high:
+        raise ApiError(400, f"bad_{name}", f"{name} must be a whole number from {low} to {high}")
+    return value
+
+
+def float_arg(name: str) -> float | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ApiError(400, f"bad_{name}", f"{name} must be a number from 0 to 1") from None
+    if not 0.0 <= value <= 1.0:
+        raise ApiError(400, f"bad_{name}", f"{name} must be a number from 0 to 1")
+    return value
+
+
+def search_params() -> dict[str, Any]:
+    """Every search parameter, validated; shared by /api/search, /api/answer and the page."""
+    mode = request.args.get("mode") or "hybrid"
+    if mode not in MODES:
+        raise ApiError(400, "bad_mode", f"mode must be one of {', '.join(MODES)}")
+    config = current_app.config
+    return {
+        "k": int_arg("k", config["DEFAULT_K"], 1, config["MAX_K"]),
+        "mode": mode,
+        "alpha": float_arg("alpha"),
+        "filters": Filters(
+            author=request.args.get("author") or None,
+            tag=request.args.get("tag") or None,
+            published_from=request.args.get("from") or None,
+            published_to=request.args.get("to") or None,
+        ),
+    }
+
+
+@api.get("/search")
+def search() -> ResponseReturnValue:
+    started = time.perf_counter()
+    query = query_text()
+    hits = served_index().search(query, **search_params())
+    return jsonify(
+        {
+            "query": query,
+            "took_ms": round((time.perf_counter() - started) * 1000, 3),
+            "results": [hit.to_json() for hit in hits],
+        }
+    )
+
+
+@api.route("/<path:_unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+def unknown(_unknown: str) -> ResponseReturnValue:
+    raise ApiError(404, "not_found", f"no API endpoint at {request.path}; see /openapi.json")

