@@ -18,6 +18,7 @@ from index.lexical import LexicalIndex, LexicalSettings
 from index.modelspec import verified_model_dir
 from index.passages import PassageSettings, embedding_text, split_post
 from index.records import Passage, Post
+from index.sentence_vectors import SENTENCES_FILE, embed_sentences
 from index.vectors import VectorIndex
 
 
@@ -38,10 +39,12 @@ class BuildSummary:
     embedded: int
     reused: int
     seconds: float
+    embed_seconds: float
 
     @property
     def passages_per_s(self) -> float:
-        return self.embedded / self.seconds if self.seconds > 0 else 0.0
+        """Embedding throughput: passages embedded per second of embedding (model loading excluded)."""
+        return self.embedded / self.embed_seconds if self.embedded and self.embed_seconds > 0 else 0.0
 
     def describe(self) -> str:
         return (
@@ -90,10 +93,14 @@ def build(
         cache = EmbeddingCache(root / store.CACHE_FILE)
         try:
             texts = [embedding_text(by_id[p.post_id], p) for p in passages]
+            embed_started = time.perf_counter()
             vectors, embedded = cache.encode(encoder, texts, settings.batch_size, progress)
+            embed_seconds = time.perf_counter() - embed_started
+            sentences, _ = embed_sentences(passages, by_id, encoder, cache, settings.batch_size, progress)
         finally:
             cache.close()
         VectorIndex.build(vectors).save(building / store.VECTORS_FILE)
+        sentences.save(building / SENTENCES_FILE)
         lexical = LexicalIndex.build([lexical_text(by_id[p.post_id], p) for p in passages], settings.lexical)
         lexical.save(building / store.LEXICAL_DIR)
         version = store.new_version_name()
@@ -117,7 +124,9 @@ def build(
         raise
     store.prune(root, settings.keep_versions)
     seconds = time.perf_counter() - started
-    return BuildSummary(version, folder, len(posts), len(passages), embedded, len(passages) - embedded, seconds)
+    return BuildSummary(
+        version, folder, len(posts), len(passages), embedded, len(passages) - embedded, seconds, embed_seconds
+    )
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> None:
