@@ -119,8 +119,10 @@ def build(
         )
         store.seal_version(building, manifest)
         folder = store.publish(root, building, version)
-    except BaseException:
+    except BaseException as exc:
         store.discard(building)
+        if store.out_of_space(exc):
+            raise store.out_of_space_error(root, exc) from exc
         raise
     store.prune(root, settings.keep_versions)
     seconds = time.perf_counter() - started

@@ -20,6 +20,10 @@ class IndexFormatError(SearchError):
     """An index directory is missing, half-written or corrupted."""
 
 
+class StorageError(SearchError):
+    """The index folder cannot be written (disk full, quota); nothing was published."""
+
+
 class ModelError(SearchError):
     """The embedding model is missing or is not the pinned one."""
 

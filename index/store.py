@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import shutil
+import sqlite3
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from index.errors import IndexFormatError
+from index.errors import IndexFormatError, StorageError
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
@@ -58,8 +60,9 @@ def sha256_of(path: Path) -> str:
 
 
 def start_version(root: Path) -> Path:
-    """A fresh hidden folder beside the published versions to build into."""
+    """A fresh hidden folder beside the published versions to build into, after clearing dead builds' leftovers."""
     root.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(root)
     folder = root / f"{BUILD_PREFIX}{new_version_name()}-{os.getpid()}"
     folder.mkdir()
     return folder
@@ -81,13 +84,61 @@ def publish(root: Path, building: Path, version: str) -> Path:
     final = root / version
     os.replace(building, final)
     _fsync(root)
+    try:
+        point_current(root, version)
+    except BaseException:
+        discard(final)
+        raise
+    return final
+
+
+def point_current(root: Path, version: str) -> None:
+    """Make `current` name the version: a new symlink renamed over the old one, so readers see one or the other."""
     pointer = root / f".{CURRENT}.{os.getpid()}"
     if pointer.is_symlink() or pointer.exists():
         pointer.unlink()
     pointer.symlink_to(version)
     os.replace(pointer, root / CURRENT)
     _fsync(root)
-    return final
+
+
+def clean_leftovers(root: Path) -> list[Path]:
+    """Remove build folders and pointer files left by builds that died (SIGKILL, power loss); returns them."""
+    removed = []
+    for path in root.glob(".*"):
+        if path.name.startswith(BUILD_PREFIX) or path.name.startswith(f".{CURRENT}."):
+            pid = path.name.rsplit("-" if path.name.startswith(BUILD_PREFIX) else ".", 1)[-1]
+            if pid.isdigit() and not _alive(int(pid)):
+                if path.is_dir() and not path.is_symlink():
+                    discard(path)
+                else:
+                    path.unlink(missing_ok=True)
+                removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def out_of_space(exc: BaseException) -> bool:
+    """Whether a failure means the disk (or quota, or file-size limit) is full."""
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+    return isinstance(exc, sqlite3.OperationalError) and "disk is full" in str(exc)
+
+
+def out_of_space_error(root: Path, exc: BaseException) -> StorageError:
+    return StorageError(
+        f"no space left to write the index under {root} ({exc}); free disk space and build again. "
+        "Nothing was published: the served version is unchanged"
+    )
 
 
 def discard(folder: Path) -> None:
@@ -148,6 +199,25 @@ def _fsync(path: Path) -> None:
 def versions(root: Path) -> list[Path]:
     """Published versions, oldest first."""
     return sorted(p for p in root.glob("v*") if p.is_dir() and (p / MANIFEST).is_file())
+
+
+def rollback(root: Path) -> tuple[Path, Path, list[str]]:
+    """Point `current` at the newest intact version older than the served one: (from, to, refused versions)."""
+    serving = current_version(root)
+    refused = []
+    for candidate in reversed([v for v in versions(root) if v.name < serving.name]):
+        try:
+            verify(candidate)
+        except IndexFormatError as exc:
+            refused.append(f"{candidate.name}: {exc}")
+            continue
+        point_current(root, candidate.name)
+        return serving, candidate, refused
+    raise IndexFormatError(
+        f"no intact version older than {serving.name} under {root} to roll back to"
+        + (f" (refused: {'; '.join(refused)})" if refused else "")
+        + "; `current` is unchanged"
+    )
 
 
 def prune(root: Path, keep: int) -> None:

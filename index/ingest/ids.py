@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from index.errors import CorpusError
@@ -34,3 +35,19 @@ def iso_date(value: str | None, source: str, line: int | None) -> str | None:
         raise CorpusError(
             source, line, f"published {text!r} is not an ISO 8601 date such as 2024-03-01 or 2024-03-01T09:30:00Z"
         ) from None
+
+
+_EMAIL = re.compile(r"[^\s@()<>]+@[^\s@()<>]+")
+
+
+def display_name(value: str | None) -> str | None:
+    """The name readers see, or None: an e-mail address is never an author ("jo@x.org (Jo Bloggs)" -> "Jo Bloggs")."""
+    if not value:
+        return None
+    name = _EMAIL.sub("", value).strip().strip("()<>").strip()
+    return name or None
+
+
+def distinct_names(values: Iterable[str | None]) -> tuple[str, ...]:
+    """Distinct non-blank names (tags, categories), stripped, in their first order."""
+    return tuple(dict.fromkeys(v.strip() for v in values if v and v.strip()))
