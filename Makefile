@@ -30,7 +30,9 @@ serve: $(STAMP) $(INDEX_DIR)/current
 index: $(STAMP)
 	$(PY) scripts/build_index.py --out $(INDEX_DIR)
 
+# The browser tests drive Debian's chromium (never a downloaded browser); CI runs as root on a clean machine.
 test: $(STAMP)
+	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 	$(PY) -m pytest
 
 lint: $(STAMP)

@@ -12,7 +12,9 @@ from index import Index
 from service.api import api
 from service.config import load_config
 from service.errors import register_error_handlers
+from service.headers import register_headers
 from service.ops import ops
+from service.web import web
 
 
 def create_app(config: Mapping[str, Any] | None = None, index: Index | None = None) -> Flask:
@@ -24,4 +26,6 @@ def create_app(config: Mapping[str, Any] | None = None, index: Index | None = No
     register_error_handlers(app)
     app.register_blueprint(api)
     app.register_blueprint(ops)
+    app.register_blueprint(web)
+    register_headers(app)
     return app

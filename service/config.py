@@ -11,6 +11,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_QUERY_CHARS": 1000,
     "DEFAULT_K": 10,
     "MAX_K": 100,
+    # Sites allowed to frame /embed and to call /api from a browser; none by default.
+    "ALLOWED_ORIGINS": "",
 }
 ENV_PREFIX = "BLOG_SEARCH_"
 

@@ -1,0 +1,249 @@
+// Live search on the page and the embed: results follow typing, ?q= stays in the URL, arrows move through results.
+// Everything corpus-derived goes into the page as text nodes (never innerHTML), the same markup the server renders.
+"use strict";
+
+(() => {
+  const form = document.querySelector('form[role="search"]');
+  if (!form) return;
+  const input = form.querySelector('input[name="q"]');
+  const status = document.getElementById("status");
+  const output = document.getElementById("output");
+  const more = document.getElementById("more");
+  const linkTarget = form.dataset.linkTarget || "";
+  const DEBOUNCE_MS = 250;
+  // A query that stays on screen this long becomes its own history entry; quicker keystrokes replace it.
+  const SETTLE_MS = 1200;
+  const baseTitle = "Search the blog";
+  const FILTERS = ["author", "tag", "from", "to"];
+
+  let debounce = 0;
+  let settle = 0;
+  let controller = null;
+  let settled = true;
+
+  const el = (tag, className, text) => {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  };
+
+  // Only web links become hrefs: a corpus could carry javascript: or data: URLs.
+  const safeUrl = (url) => (typeof url === "string" && /^https?:\/\//i.test(url.trim()) ? url.trim() : null);
+
+  const postLink = (post, fallbackTag) => {
+    const title = post.title || "Untitled excerpt";
+    const url = safeUrl(post.url);
+    if (!url) return el(fallbackTag, "", title);
+    const a = el("a", "", title);
+    a.href = url;
+    if (linkTarget) a.target = linkTarget;
+    return a;
+  };
+
+  const marked = (text, highlights) => {
+    const p = el("p", "passage");
+    let cursor = 0;
+    for (const span of [...highlights].sort((a, b) => a.start - b.start)) {
+      const start = Math.max(span.start, cursor);
+      const end = Math.min(span.end, text.length);
+      if (start >= end) continue;
+      if (start > cursor) p.append(text.slice(cursor, start));
+      p.append(el("mark", "", text.slice(start, end)));
+      cursor = end;
+    }
+    if (cursor < text.length) p.append(text.slice(cursor));
+    return p;
+  };
+
+  const answerCard = (answer) => {
+    const section = el("section", "answer");
+    section.setAttribute("aria-labelledby", "answer-heading");
+    const heading = el("h2", "", "Answer");
+    heading.id = "answer-heading";
+    const source = el("p", "answer-source", "From ");
+    source.append(postLink(answer.post, "cite"));
+    if (answer.post.author) source.append(`, by ${answer.post.author}`);
+    section.append(heading, el("p", "answer-text", answer.text), source);
+    return section;
+  };
+
+  const resultItem = (hit) => {
+    const li = el("li", "result");
+    li.tabIndex = -1;
+    const title = el("h3", hit.post.title ? "result-title" : "result-title untitled");
+    const link = postLink(hit.post, "span");
+    title.append(link.tagName === "A" ? link : link.textContent);
+    const meta = el("p", "meta");
+    if (hit.post.author) meta.append(el("span", "author", hit.post.author));
+    if (hit.post.published) {
+      const time = el("time", "", hit.post.published.slice(0, 10));
+      time.dateTime = hit.post.published;
+      meta.append(time);
+    }
+    if (hit.post.source) meta.append(el("span", "source", `source: ${hit.post.source}`));
+    li.append(title, meta, marked(hit.text, hit.highlights));
+    return li;
+  };
+
+  const render = (query, data) => {
+    const results = data.results;
+    output.replaceChildren();
+    status.classList.remove("error");
+    if (data.answer) output.append(answerCard(data.answer));
+    if (!results.length) {
+      status.textContent = `No post matches “${query}”; try fewer words, another spelling, or a question in plain words`;
+      if (FILTERS.some((name) => new URLSearchParams(location.search).get(name))) {
+        const unfiltered = el("a", "", "search without the filters");
+        unfiltered.href = `${location.pathname}?${new URLSearchParams({ q: query })}`;
+        status.append(", or ", unfiltered);
+      }
+      status.append(".");
+    } else {
+      status.textContent = `${results.length} passage${results.length === 1 ? "" : "s"} for “${query}”`;
+      const list = el("ol", "results");
+      list.append(...results.map(resultItem));
+      output.append(el("h2", "visually-hidden", "Results"), list);
+    }
+    if (more) {
+      more.hidden = !results.length;
+      more.querySelector("a").href = pageUrl(query, "/");
+    }
+  };
+
+  const clear = () => {
+    output.replaceChildren();
+    status.textContent = "";
+    status.classList.remove("error");
+    if (more) more.hidden = true;
+  };
+
+  const showError = (message) => {
+    output.removeAttribute("aria-busy");
+    status.classList.add("error");
+    status.textContent = `Search failed: ${message}`;
+  };
+
+  // The page's own URL for a query, keeping any filters (author, tag, from, to, mode) already in it.
+  const pageUrl = (query, path = location.pathname) => {
+    const params = new URLSearchParams(location.search);
+    if (query) params.set("q", query);
+    else params.delete("q");
+    const search = params.toString();
+    return search ? `${path}?${search}` : path;
+  };
+
+  const remember = (query, data) => {
+    const state = { q: query, data };
+    const sameQuery = history.state && history.state.q === query;
+    if (settled && !sameQuery) history.pushState(state, "", pageUrl(query));
+    else history.replaceState(state, "", pageUrl(query));
+    settled = false;
+    clearTimeout(settle);
+    settle = setTimeout(() => { settled = true; }, SETTLE_MS);
+    document.title = query ? `${query} – ${baseTitle}` : baseTitle;
+  };
+
+  const search = async (query, { record = true } = {}) => {
+    if (controller) controller.abort();
+    if (!query.trim()) {
+      controller = null;
+      clear();
+      if (record) remember("", null);
+      return;
+    }
+    controller = new AbortController();
+    const params = new URLSearchParams(location.search);
+    params.set("q", query);
+    if (form.dataset.k) params.set("k", form.dataset.k);
+    output.setAttribute("aria-busy", "true");
+    status.classList.remove("error");
+    status.textContent = "Searching…";
+    let data;
+    try {
+      const response = await fetch(`${form.dataset.api}?${params}`, { signal: controller.signal });
+      data = await response.json();
+      if (!response.ok) {
+        showError(data.error ? data.error.message : `the server answered ${response.status}`);
+        return;
+      }
+    } catch (error) {
+      if (error.name === "AbortError") return;
+      showError("the search service could not be reached; check your connection and try again.");
+      return;
+    }
+    output.removeAttribute("aria-busy");
+    render(query, data);
+    if (record) remember(query, data);
+  };
+
+  const results = () => [...output.querySelectorAll(".result")];
+
+  const focusResult = (index) => {
+    const items = results();
+    if (!items.length) return;
+    const item = items[Math.max(0, Math.min(index, items.length - 1))];
+    item.focus();
+  };
+
+  input.addEventListener("input", () => {
+    clearTimeout(debounce);
+    debounce = setTimeout(() => search(input.value), DEBOUNCE_MS);
+  });
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearTimeout(debounce);
+    settled = true;
+    await search(input.value);
+    settled = true;
+  });
+
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "ArrowDown") {
+      event.preventDefault();
+      focusResult(0);
+    }
+  });
+
+  output.addEventListener("keydown", (event) => {
+    const items = results();
+    const current = items.indexOf(event.target.closest(".result"));
+    if (current < 0) return;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      focusResult(current + (event.key === "ArrowDown" ? 1 : -1));
+    } else if (event.key === "Home" || event.key === "End") {
+      event.preventDefault();
+      focusResult(event.key === "Home" ? 0 : items.length - 1);
+    } else if (event.key === "Escape") {
+      input.focus();
+    } else if (event.key === "Enter" && event.target === items[current]) {
+      const link = items[current].querySelector("a");
+      if (link) link.click();
+    }
+  });
+
+  // "/" jumps to the box from anywhere on the page, as on most search sites.
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "/" && !event.target.closest("input, textarea, [contenteditable]")) {
+      event.preventDefault();
+      input.focus();
+      input.select();
+    }
+  });
+
+  window.addEventListener("popstate", (event) => {
+    clearTimeout(debounce);
+    settled = true;
+    const state = event.state || { q: new URLSearchParams(location.search).get("q") || "", data: null };
+    input.value = state.q;
+    document.title = state.q ? `${state.q} – ${baseTitle}` : baseTitle;
+    if (controller) controller.abort();
+    if (state.data) render(state.q, state.data);
+    else search(state.q, { record: false });
+  });
+
+  // The server-rendered page is the first history entry; coming back to it re-runs its query.
+  history.replaceState({ q: input.value, data: null }, "", location.href);
+})();

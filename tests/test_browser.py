@@ -1,0 +1,181 @@
+"""The search page in real chromium (Playwright): typing, JavaScript off, hostile posts, the back button."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from tests.conftest import ROOT, create_test_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = ROOT / "test-artifacts"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def browser_missing() -> str | None:
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing; `make test` installs it (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "playwright is missing; `make test` installs it (pip install -e '.[dev]')"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser():
+    reason = browser_missing()
+    if reason:
+        # CI must exercise the browser; only a developer's machine may go without it.
+        if os.environ.get("CI", "").lower() in {"1", "true", "yes"}:
+            pytest.fail(reason)
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """The app on a real HTTP server in a background thread, at a free port."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture(scope="module")
+def seed_server(seed_index) -> Iterator[str]:
+    with serving(create_test_app(seed_index)) as base:
+        yield base
+
+
+def screenshot(page, name: str) -> None:
+    """The first screen a reader sees, and the whole page."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+    page.screenshot(path=str(ARTIFACTS / f"{name}-full.png"), full_page=True)
+
+
+def test_typing_a_question_shows_the_right_post(browser, seed_server):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport=DESKTOP)
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(seed_server + "/")
+    expect(page.get_by_label("Search the posts, or ask a question")).to_be_focused()
+    page.keyboard.type("Who is professor of leadership at Henley?", delay=15)
+    first = page.locator(".result").first
+    expect(first.locator(".result-title")).to_have_text("In Conversation with David Pendleton")
+    expect(first.locator("mark", has_text="Henley")).to_have_count(1)
+    expect(page).to_have_url(seed_server + "/?q=Who+is+professor+of+leadership+at+Henley%3F")
+    expect(page.locator("#status")).to_have_text("10 passages for “Who is professor of leadership at Henley?”")
+    screenshot(page, "search-desktop")
+
+    page.keyboard.press("ArrowDown")
+    expect(first).to_be_focused()
+    page.keyboard.press("ArrowDown")
+    expect(page.locator(".result").nth(1)).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.locator("#q")).to_be_focused()
+    # Offline and private: every request the page made went to the app itself.
+    assert requested and all(url.startswith(seed_server + "/") for url in requested), requested
+
+    phone = browser.new_page(viewport=PHONE)
+    phone.goto(seed_server + "/?q=productivity+in+the+NHS")
+    expect(phone.locator(".result .author").first).to_have_text("Dr. Ryan Kemp")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(phone, "search-phone")
+    page.close()
+    phone.close()
+
+
+def test_the_page_works_with_javascript_off(browser, seed_server):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(java_script_enabled=False, viewport=PHONE)
+    page = context.new_page()
+    page.goto(seed_server + "/")
+    page.get_by_label("Search the posts, or ask a question").fill("nature and health")
+    page.get_by_role("button", name="Search").click()
+    expect(page).to_have_url(seed_server + "/?q=nature+and+health")
+    expect(page.locator(".result-title").first).to_have_text("Nurturing Nature in the NHS")
+    screenshot(page, "no-javascript-phone")
+    context.close()
+
+
+def test_hostile_posts_show_as_text_and_run_nothing(browser, hostile_index):
+    from playwright.sync_api import expect
+
+    with serving(create_test_app(hostile_index)) as base:
+        page = browser.new_page(viewport=DESKTOP)
+        dialogs: list[str] = []
+        refused: list[str] = []
+        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+        page.on("console", lambda message: refused.append(message.text) if "Content Security" in message.text else None)
+        # Server-rendered first, then the same posts rendered by the script from the JSON API.
+        page.goto(base + "/?q=orchard+bees")
+        title = page.locator(".result-title").first
+        expect(title).to_have_text("<script>window.__pwned = 'title'</script>Orchard bees")
+        page.locator("#q").fill("bees pollinate apple blossom")
+        expect(page.locator("#status")).to_have_text("2 passages for “bees pollinate apple blossom”")
+        expect(title).to_have_text("<script>window.__pwned = 'title'</script>Orchard bees")
+        expect(page.locator(".result .author").first).to_have_text("<img src=x onerror=\"window.__pwned = 'author'\">")
+        assert "<img src=x onerror" in page.locator(".passage").first.inner_text()
+        assert page.locator("#output img, #output script, #output a[href^='javascript']").count() == 0
+        screenshot(page, "hostile-desktop")
+        assert page.evaluate("window.__pwned") is None
+        # Nothing was even attempted: the policy had no inline script to refuse.
+        assert dialogs == [] and refused == []
+        page.close()
+
+
+def test_back_button_restores_earlier_results(browser, seed_server):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport=DESKTOP)
+    page.goto(seed_server + "/")
+    box = page.locator("#q")
+    titles = page.locator(".result-title")
+    box.fill("nature")
+    box.press("Enter")
+    expect(titles.first).to_have_text("Nurturing Nature in the NHS")
+    box.fill("productivity")
+    box.press("Enter")
+    expect(titles.first).to_have_text("What even is productivity in healthcare?")
+    page.go_back()
+    expect(page).to_have_url(seed_server + "/?q=nature")
+    expect(box).to_have_value("nature")
+    expect(titles.first).to_have_text("Nurturing Nature in the NHS")
+    page.go_back()
+    expect(box).to_have_value("")
+    expect(titles).to_have_count(0)
+    page.go_forward()
+    expect(titles.first).to_have_text("Nurturing Nature in the NHS")
+    page.close()
