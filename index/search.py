@@ -9,12 +9,13 @@ from pathlib import Path
 import numpy as np
 
 from index import store
-from index.encoder import Encoder, SentenceTransformerEncoder
+from index.encoder import Encoder
 from index.errors import IndexFormatError, QueryError
 from index.filters import Filters
 from index.fusion import MODES, FusionSettings, convex, rrf
 from index.highlight import merge_spans, term_spans
 from index.lexical import LexicalIndex
+from index.onnx_encoder import version_query_encoder
 from index.records import Hit, Passage, Post
 from index.vectors import VectorIndex
 
@@ -59,7 +60,8 @@ class Index:
         """Open the version `current` points at (or root itself when it is a version); verify it first."""
         folder = store.current_version(Path(root))
         manifest = store.verify(folder)
-        encoder = encoder or SentenceTransformerEncoder()
+        # Queries go through the version's own ONNX graph: onnxruntime, never torch, in the service.
+        encoder = encoder or version_query_encoder(folder, manifest.files)
         if encoder.weights_sha256 != manifest.model_sha256:
             raise IndexFormatError(
                 f"{folder} was built with model weights {manifest.model_sha256[:12]}…, but the installed model is "

@@ -1,0 +1,89 @@
+"""The model on onnxruntime + tokenizers: the torch-free encoder the service embeds queries with."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from index.encoder import load_tokenizer
+from index.errors import IndexFormatError, ModelError
+from index.modelspec import ModelSpec, embedder_spec, verified_model_dir
+from index.onnx_export import ONNX_FILE
+
+DEFAULT_MAX_TOKENS = 256
+
+
+class OnnxEncoder:
+    """An exported ONNX graph (transformer, mean pooling, normalisation) fed by the model's own tokenizer.
+
+    `threads` is onnxruntime's intra-op thread count: 1 for the service, where each request runs on its own
+    thread, more for a build that embeds one batch at a time.
+    """
+
+    def __init__(self, model_path: Path, spec: ModelSpec | None = None, threads: int = 1) -> None:
+        self.spec = spec or embedder_spec()
+        self.model_path = Path(model_path)
+        folder = verified_model_dir(self.spec)
+        self.model_id = self.spec.model_id
+        # The graph is exported from these weights; the index manifest checks the graph file itself.
+        self.weights_sha256 = self.spec.sha256
+        self.max_tokens = _max_seq_length(folder)
+        self.tokenizer = load_tokenizer(folder)
+        self.tokenizer.enable_truncation(self.max_tokens)
+        self.session = _session(self.model_path, threads)
+        self.dimension = int(self.session.get_outputs()[0].shape[-1])
+
+    def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
+        """Normalised float32 vectors; texts are batched by length so a batch pads to few extra tokens."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        encodings = self.tokenizer.encode_batch(texts) if len(texts) > 1 else [self.tokenizer.encode(texts[0])]
+        order = np.argsort([len(e.ids) for e in encodings], kind="stable")
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            chosen = order[start : start + batch_size]
+            vectors[chosen] = self._run([encodings[i].ids for i in chosen])
+        return vectors
+
+    def _run(self, token_ids: list[list[int]]) -> np.ndarray:
+        width = max(len(ids) for ids in token_ids)
+        input_ids = np.zeros((len(token_ids), width), dtype=np.int64)
+        attention_mask = np.zeros_like(input_ids)
+        for row, ids in enumerate(token_ids):
+            input_ids[row, : len(ids)] = ids
+            attention_mask[row, : len(ids)] = 1
+        feeds = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": np.zeros_like(input_ids)}
+        return self.session.run(None, feeds)[0]
+
+
+def _session(path: Path, threads: int) -> ort.InferenceSession:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own untyped Fail/InvalidGraph errors
+        raise ModelError(f"{path} cannot be loaded by onnxruntime ({exc}); rebuild the index") from None
+
+
+def _max_seq_length(folder: Path) -> int:
+    """The word-piece limit sentence-transformers truncates at, from the model's own config."""
+    config = folder / "sentence_bert_config.json"
+    if not config.is_file():
+        return DEFAULT_MAX_TOKENS
+    return int(json.loads(config.read_text(encoding="utf-8")).get("max_seq_length", DEFAULT_MAX_TOKENS))
+
+
+def version_query_encoder(folder: Path, listed_files: Iterable[str], threads: int = 1) -> OnnxEncoder:
+    """The ONNX encoder a version ships (its manifest has checked the file); refuses versions built without one."""
+    if ONNX_FILE not in listed_files:
+        raise IndexFormatError(
+            f"{folder} has no {ONNX_FILE} (built before the service embedded queries with onnxruntime); "
+            "rebuild the index with `python scripts/build_index.py`"
+        )
+    return OnnxEncoder(folder / ONNX_FILE, threads=threads)

@@ -1,0 +1,130 @@
+"""Export the pinned model to ONNX once per weights sha256, checked against sentence-transformers before use."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from index.errors import ModelError
+from index.modelspec import ModelSpec, embedder_spec, file_sha256, verified_model_dir
+
+ONNX_FILE = "model.onnx"
+# Under the index root, beside the embedding cache: one export per weights sha256, shared by every version.
+MODEL_CACHE_DIR = Path("cache") / "models"
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+OUTPUT = "sentence_embedding"
+MIN_COSINE = 0.9999
+# Short and long texts, so the check covers padding within a batch and truncation at the model's limit.
+CHECK_TEXTS = (
+    "covid vaccine",
+    "What is the effect of statins on heart disease in older adults?",
+    "Leadership in the NHS means listening to staff. " * 3,
+    "Health equity research " * 150,
+)
+_exported_in_this_process: dict[str, Path] = {}
+
+
+def cached_onnx_model(cache_dir: Path, spec: ModelSpec | None = None) -> Path:
+    """The model as ONNX under cache_dir/<weights sha256>/, exported and checked the first time it is asked for."""
+    spec = spec or embedder_spec()
+    target = cache_dir / spec.sha256 / ONNX_FILE
+    if _intact(target):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{ONNX_FILE}.{os.getpid()}")
+    try:
+        earlier = _exported_in_this_process.get(spec.sha256)
+        if earlier is not None and _intact(earlier):
+            # A build into a fresh root (tests do this often) reuses this process's export instead of redoing it.
+            shutil.copyfile(earlier, partial)
+        else:
+            export_onnx(verified_model_dir(spec), partial)
+            check_against_sentence_transformers(partial, spec)
+        digest = file_sha256(partial)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    _sidecar(target).write_text(digest + "\n", encoding="utf-8")
+    _exported_in_this_process[spec.sha256] = target
+    return target
+
+
+def place_model(source: Path, folder: Path) -> Path:
+    """Put the cached ONNX model into a version folder: a hard link where the filesystem allows, else a copy."""
+    target = folder / ONNX_FILE
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+    return target
+
+
+def export_onnx(model_folder: Path, target: Path) -> None:
+    """Transformer, mean pooling and L2 normalisation in one graph with dynamic batch and sequence axes."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    class Embedder(torch.nn.Module):
+        def __init__(self, bert: torch.nn.Module) -> None:
+            super().__init__()
+            self.bert = bert
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            tokens = self.bert(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(tokens.dtype)
+            mean = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(mean, p=2, dim=1)
+
+    model = SentenceTransformer(str(model_folder), device="cpu", local_files_only=True)
+    embedder = Embedder(model[0].auto_model).eval()
+    sample = torch.ones(2, 8, dtype=torch.long)
+    axes = {name: {0: "batch", 1: "sequence"} for name in INPUTS} | {OUTPUT: {0: "batch"}}
+    # The TorchScript exporter is deprecated and warns while tracing; its graph is checked numerically instead.
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            embedder,
+            (sample, sample, torch.zeros_like(sample)),
+            str(target),
+            input_names=list(INPUTS),
+            output_names=[OUTPUT],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
+
+
+def check_against_sentence_transformers(onnx_path: Path, spec: ModelSpec | None = None) -> float:
+    """The lowest cosine between ONNX and sentence-transformers vectors of CHECK_TEXTS; refuses below MIN_COSINE."""
+    from index.encoder import SentenceTransformerEncoder
+    from index.onnx_encoder import OnnxEncoder
+
+    spec = spec or embedder_spec()
+    texts = list(CHECK_TEXTS)
+    expected = SentenceTransformerEncoder(spec).encode(texts)
+    actual = OnnxEncoder(onnx_path, spec).encode(texts)
+    lowest = float(np.min(np.sum(expected * actual, axis=1)))
+    if lowest < MIN_COSINE:
+        raise ModelError(
+            f"the ONNX export of {spec.model_id} disagrees with sentence-transformers (cosine {lowest:.6f}); "
+            "check the installed torch and onnxruntime versions against pyproject.toml"
+        )
+    return lowest
+
+
+def _sidecar(target: Path) -> Path:
+    return target.with_name(target.name + ".sha256")
+
+
+def _intact(target: Path) -> bool:
+    """Whether a cached export exists and still has the sha256 recorded when it was written."""
+    sidecar = _sidecar(target)
+    if not (target.is_file() and sidecar.is_file()):
+        return False
+    return file_sha256(target) == sidecar.read_text(encoding="utf-8").strip()

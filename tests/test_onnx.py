@@ -1,0 +1,77 @@
+"""The ONNX query path: the export matches sentence-transformers, ships in each version, and agrees with the build."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index import Index, IndexFormatError, store
+from index.onnx_encoder import OnnxEncoder
+from index.onnx_export import MIN_COSINE, MODEL_CACHE_DIR, ONNX_FILE, cached_onnx_model
+from index.passages import embedding_text
+
+
+@pytest.fixture(scope="module")
+def onnx_index(index_root: Path) -> Index:
+    return Index.open(index_root)
+
+
+def test_version_ships_its_onnx_model_checked_by_the_manifest(index_root: Path):
+    folder = store.current_version(index_root)
+    manifest = json.loads((folder / store.MANIFEST).read_text())
+    assert manifest["files"][ONNX_FILE]["sha256"] == store.sha256_of(folder / ONNX_FILE)
+    cached = next((index_root / MODEL_CACHE_DIR).glob(f"*/{ONNX_FILE}"))
+    assert cached.parent.name == manifest["model_sha256"], "the cache is keyed by the weights' sha256"
+
+
+def test_index_opens_with_the_onnx_encoder_by_default(onnx_index: Index):
+    assert isinstance(onnx_index.encoder, OnnxEncoder)
+    assert onnx_index.search("leadership in the NHS", k=3, mode="dense")
+
+
+def test_onnx_query_vectors_agree_with_the_build_vectors(onnx_index: Index):
+    """Passages were embedded on torch at build time; each one's text, embedded by ONNX, must land on it."""
+    for position, passage in enumerate(onnx_index.passages):
+        text = embedding_text(onnx_index.posts[passage.post_id], passage)
+        stored = onnx_index.vectors.index.reconstruct(position)
+        queried = onnx_index.encoder.encode([text])[0]
+        assert float(np.dot(stored, queried)) >= MIN_COSINE
+
+
+def test_batching_by_length_gives_the_vectors_of_one_at_a_time(onnx_index: Index, encoder):
+    texts = ["rotas", "A much longer question about how NHS leaders listen to their staff?", "health equity " * 300]
+    batched = onnx_index.encoder.encode(texts, batch_size=2)
+    for text, vector in zip(texts, batched, strict=True):
+        assert float(np.dot(vector, onnx_index.encoder.encode([text])[0])) >= MIN_COSINE
+    reference = encoder.encode(texts)
+    assert np.min(np.sum(batched * reference, axis=1)) >= MIN_COSINE, "truncates long texts like sentence-transformers"
+    assert np.allclose(np.linalg.norm(batched, axis=1), 1.0, atol=1e-5)
+
+
+def test_a_corrupted_cached_export_is_replaced(index_root: Path, tmp_path: Path):
+    source = cached_onnx_model(index_root / MODEL_CACHE_DIR)
+    cache = tmp_path / "cache"
+    target = cache / source.parent.name / ONNX_FILE
+    target.parent.mkdir(parents=True)
+    shutil.copyfile(source, target)
+    shutil.copyfile(source.with_name(ONNX_FILE + ".sha256"), target.with_name(ONNX_FILE + ".sha256"))
+    with target.open("r+b") as handle:
+        handle.seek(1000)
+        handle.write(b"\xff" * 16)
+    again = cached_onnx_model(cache)
+    assert store.sha256_of(again) == store.sha256_of(source)
+
+
+def test_a_version_without_an_onnx_model_is_refused(index_root: Path, tmp_path: Path):
+    copy = tmp_path / "v1"
+    shutil.copytree(store.current_version(index_root), copy)
+    manifest = json.loads((copy / store.MANIFEST).read_text())
+    del manifest["files"][ONNX_FILE]
+    (copy / ONNX_FILE).unlink()
+    (copy / store.MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(IndexFormatError, match="rebuild the index"):
+        Index.open(copy)

@@ -1,0 +1,32 @@
+"""The service embeds queries without torch: checked in a fresh interpreter that serves real requests."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+SERVE_AND_REPORT = """
+import sys
+from service import create_app
+client = create_app({"INDEX_DIR": sys.argv[1]}).test_client()
+for mode in ("hybrid", "dense", "bm25"):
+    response = client.get("/api/search", query_string={"q": "leadership in the NHS", "mode": mode})
+    assert response.status_code == 200 and response.get_json()["results"], response.get_data(as_text=True)
+assert client.get("/readyz").status_code == 200
+print(sorted(m for m in ("torch", "transformers", "sentence_transformers") if m in sys.modules))
+"""
+
+
+def test_the_service_serves_queries_without_importing_torch(index_root: Path):
+    done = subprocess.run(
+        [sys.executable, "-c", SERVE_AND_REPORT, str(index_root)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
