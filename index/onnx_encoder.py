@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
+from tqdm import tqdm
 
 from index.encoder import load_tokenizer
 from index.errors import IndexFormatError, ModelError
@@ -44,7 +45,7 @@ class OnnxEncoder:
         encodings = self.tokenizer.encode_batch(texts) if len(texts) > 1 else [self.tokenizer.encode(texts[0])]
         order = np.argsort([len(e.ids) for e in encodings], kind="stable")
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
+        for start in tqdm(range(0, len(order), batch_size), desc="embedding", unit="batch", disable=not progress):
             chosen = order[start : start + batch_size]
             vectors[chosen] = self._run([encodings[i].ids for i in chosen])
         return vectors

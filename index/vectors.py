@@ -8,6 +8,11 @@ import faiss
 import numpy as np
 
 
+def use_one_thread_per_request() -> None:
+    """FAISS searches on the calling thread only: the server runs requests in parallel instead."""
+    faiss.omp_set_num_threads(1)
+
+
 class VectorIndex:
     """Exact inner-product search; vector i is passage i."""
 

@@ -27,9 +27,17 @@ class Server(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self):
+        from index.vectors import use_one_thread_per_request
         from service.app import create_app
 
+        # Concurrency comes from workers and threads; a request that also fanned out would oversubscribe the cores.
+        use_one_thread_per_request()
         return create_app({"INDEX_DIR": self.index_dir})
+
+
+def default_workers() -> int:
+    """One worker per core this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", default=os.environ.get("BLOG_SEARCH_INDEX_DIR", DEFAULTS["INDEX_DIR"]))
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("BLOG_SEARCH_WORKERS", "1")))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("BLOG_SEARCH_WORKERS", default_workers())))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("BLOG_SEARCH_THREADS", "4")))
     args = parser.parse_args(argv)
     try:

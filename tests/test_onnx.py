@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import Index, IndexFormatError, store
+from index import Index, IndexFormatError, build, store
 from index.onnx_encoder import OnnxEncoder
 from index.onnx_export import MIN_COSINE, MODEL_CACHE_DIR, ONNX_FILE, cached_onnx_model
 from index.passages import embedding_text
@@ -75,3 +75,12 @@ def test_a_version_without_an_onnx_model_is_refused(index_root: Path, tmp_path: 
     (copy / store.MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(IndexFormatError, match="rebuild the index"):
         Index.open(copy)
+
+
+def test_default_build_embeds_on_onnxruntime_like_torch(tmp_path: Path, seed_posts, encoder):
+    summary = build(seed_posts[:4], tmp_path)
+    built = Index.open(tmp_path)
+    assert built.manifest.settings["embed_runtime"] == "onnxruntime" and summary.embedded == built.manifest.passages
+    texts = [embedding_text(built.posts[p.post_id], p) for p in built.passages]
+    stored = np.stack([built.vectors.index.reconstruct(i) for i in range(len(texts))])
+    assert np.min(np.sum(stored * encoder.encode(texts), axis=1)) >= MIN_COSINE

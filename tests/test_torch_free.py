@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from index.benchmark_server import process_tree, production_server, sequential_latencies_ms
 from tests.conftest import ROOT
 
 SERVE_AND_REPORT = """
@@ -30,3 +31,15 @@ def test_the_service_serves_queries_without_importing_torch(index_root: Path):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_production_workers_serve_without_torch(index_root: Path, tmp_path: Path):
+    """Each gunicorn worker loads the index itself; none of them maps torch's library."""
+    with production_server(index_root, tmp_path / "server.log", ("--workers", "2", "--threads", "2")) as server:
+        latencies = sequential_latencies_ms(server, ["leadership in the NHS", "health equity"] * 4)
+        workers = process_tree(server.process.pid)[1:]
+        maps = [Path(f"/proc/{pid}/maps").read_text() for pid in workers]
+    assert len(latencies) == 8
+    assert len(workers) == 2
+    assert not any("libtorch" in mapped for mapped in maps)
+    assert all("onnxruntime" in mapped for mapped in maps)
