@@ -1,10 +1,12 @@
-"""Spans of a passage that match the query's terms, as character offsets into the passage text."""
+"""Spans of a passage that match the query: its best sentence and the query's terms, as character offsets."""
 
 from __future__ import annotations
 
 import re
 
 from index.lexical import analyse
+from index.sentences import sentence_spans
+from index.term_weights import coverage
 
 _WORD = re.compile(r"\w+")
 
@@ -17,6 +19,19 @@ def term_spans(text: str, query: str) -> list[tuple[int, int]]:
     words = list(_WORD.finditer(text))
     stems = analyse([m.group() for m in words])
     return [(m.start(), m.end()) for m, stem in zip(words, stems, strict=True) if stem and stem[0] in wanted]
+
+
+def best_sentence(text: str, weights: dict[str, float]) -> tuple[int, int] | None:
+    """The sentence holding the largest idf-weighted share of the query's terms (the first on a tie), if any.
+
+    Words, not the model: a search page must stay fast, and per-result model calls would not.
+    """
+    spans = sentence_spans(text)
+    if not spans or not weights:
+        return None
+    shares = [coverage(weights, set(terms)) for terms in analyse([text[s:e] for s, e in spans])]
+    best = max(range(len(spans)), key=shares.__getitem__)
+    return spans[best] if shares[best] > 0 else None
 
 
 def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -56,13 +56,14 @@ class Passage:
 
 @dataclass(frozen=True)
 class Hit:
-    """One ranked passage with its post and the spans of its text that matched."""
+    """One ranked passage with its post, the spans of its text that match the query's terms, and its best sentence."""
 
     rank: int
     score: float
     passage: Passage
     post: Post
     highlights: list[tuple[int, int]] = field(default_factory=list)
+    sentence: tuple[int, int] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -70,6 +71,13 @@ class Hit:
             "score": round(float(self.score), 6),
             "passage_id": self.passage.id,
             "text": self.passage.text,
-            "highlights": [{"start": s, "end": e} for s, e in self.highlights],
+            "highlights": self.highlights_json(),
             "post": self.post.attribution(),
         }
+
+    def highlights_json(self) -> list[dict[str, Any]]:
+        """The best sentence first (kind "sentence"), then the matching words (kind "term"), which it may contain."""
+        spans = [{"start": s, "end": e, "kind": "term"} for s, e in self.highlights]
+        if self.sentence is None:
+            return spans
+        return [{"start": self.sentence[0], "end": self.sentence[1], "kind": "sentence"}, *spans]

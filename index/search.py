@@ -13,10 +13,11 @@ from index.encoder import Encoder
 from index.errors import IndexFormatError, QueryError
 from index.filters import Filters
 from index.fusion import MODES, FusionSettings, convex, rrf
-from index.highlight import merge_spans, term_spans
+from index.highlight import best_sentence, merge_spans, term_spans
 from index.lexical import LexicalIndex
 from index.onnx_encoder import version_query_encoder
 from index.records import Hit, Passage, Post
+from index.term_weights import query_term_weights
 from index.vectors import VectorIndex
 
 
@@ -133,7 +134,9 @@ class Index:
 
     def _hit(self, rank: int, passage_index: int, score: float, query: str) -> Hit:
         passage = self.passages[passage_index]
-        return Hit(rank, score, passage, self.posts[passage.post_id], merge_spans(term_spans(passage.text, query)))
+        terms = merge_spans(term_spans(passage.text, query))
+        sentence = best_sentence(passage.text, query_term_weights(self.lexical, query))
+        return Hit(rank, score, passage, self.posts[passage.post_id], terms, sentence)
 
 
 def _ranks(ids: np.ndarray, ranked: np.ndarray) -> np.ndarray:

@@ -6,7 +6,7 @@ import re
 
 # Words whose trailing full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
-    "dr prof mr mrs ms st sr jr vs etc al fig figs eg ie cf no vol pp approx dept univ inc ltd co corp est".split()
+    "dr prof mr mrs ms st sr jr vs etc al fig figs eg ie cf no vol pp approx dept univ inc ltd co corp est c ca".split()
 )
 _CANDIDATE = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+)|\n\s*\n")
 _NEXT_START = re.compile(r"\s+[\"'“‘(\[]*[A-Z0-9]")
@@ -18,7 +18,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     start = 0
     for match in _CANDIDATE.finditer(text):
         end = match.end()
-        if match.group().strip() and not _ends_sentence(text, match.start(), end):
+        if match.group().strip() and not _ends_sentence(text, start, match.start(), end):
             continue
         _add_trimmed(spans, text, start, end)
         start = end
@@ -26,8 +26,11 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _ends_sentence(text: str, mark: int, end: int) -> bool:
+def _ends_sentence(text: str, start: int, mark: int, end: int) -> bool:
     if not _NEXT_START.match(text, end):
+        return False
+    # A full stop inside unclosed brackets ("(c. 1901)", "(e.g. IBM)") ends no sentence.
+    if text.count("(", start, mark) > text.count(")", start, mark):
         return False
     if text[mark] != ".":
         return True
@@ -37,8 +40,8 @@ def _ends_sentence(text: str, mark: int, end: int) -> bool:
     token = word.group(1)
     if token.lower() in _ABBREVIATIONS:
         return False
-    # An initial ("J. Smith") or a single capital letter is not a sentence end.
-    return not (len(token) == 1 and token.isupper())
+    # An initial ("J. Smith"), or the last letter of "e.g." or "U.S.", is not a sentence end.
+    return not (len(token) == 1 and token.isalpha())
 
 
 def _add_trimmed(spans: list[tuple[int, int]], text: str, start: int, end: int) -> None:

@@ -1,0 +1,40 @@
+"""Highlights: the query's words and the passage's best sentence, as offsets inside the result text."""
+
+from __future__ import annotations
+
+from index.highlight import best_sentence, term_spans
+from index.sentences import sentence_spans
+
+TEXT = "Leaders need rest. The NHS workforce is tired, and productivity falls. Nature helps."
+
+
+def test_term_spans_match_stems_not_stop_words():
+    spans = term_spans(TEXT, "the tired leader")
+    assert [TEXT[s:e] for s, e in spans] == ["Leaders", "tired"]
+
+
+def test_best_sentence_holds_the_rarest_query_terms():
+    weights = {"nhs": 1.0, "product": 2.0, "leader": 0.5}
+    start, end = best_sentence(TEXT, weights)
+    assert TEXT[start:end] == "The NHS workforce is tired, and productivity falls."
+    assert (start, end) in sentence_spans(TEXT)
+
+
+def test_no_sentence_when_no_term_matches():
+    assert best_sentence(TEXT, {"mercury": 3.0}) is None
+    assert best_sentence(TEXT, {}) is None
+
+
+def test_search_results_carry_a_sentence_and_terms_within_bounds(client):
+    body = client.get("/api/search", query_string={"q": "Henley Business School professor", "k": 5}).get_json()
+    for result in body["results"]:
+        kinds = [h["kind"] for h in result["highlights"]]
+        assert kinds.count("sentence") <= 1 and set(kinds) <= {"sentence", "term"}
+        for span in result["highlights"]:
+            assert 0 <= span["start"] < span["end"] <= len(result["text"])
+    top = body["results"][0]
+    sentence = top["highlights"][0]
+    assert sentence["kind"] == "sentence"
+    assert "Henley Business School" in top["text"][sentence["start"] : sentence["end"]]
+    words = [top["text"][h["start"] : h["end"]] for h in top["highlights"] if h["kind"] == "term"]
+    assert {"Henley", "Business", "School"} <= set(words)
