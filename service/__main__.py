@@ -12,6 +12,7 @@ from gunicorn.app.base import BaseApplication
 from index import SearchError
 from index.store import verify_current
 from service.config import DEFAULTS
+from service.reload import install_sighup_in_worker
 
 
 class Server(BaseApplication):
@@ -61,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         "worker_class": "gthread",
         "timeout": 60,
         "accesslog": "-",
+        # gunicorn makes SIGHUP kill a worker; this makes a worker reload the index instead.
+        "post_worker_init": install_sighup_in_worker,
     }
     Server(options, args.index).run()
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from index import Filters, Index
@@ -16,7 +16,10 @@ api = Blueprint("api", __name__, url_prefix="/api")
 
 
 def served_index() -> Index:
-    return current_app.extensions["search_index"]
+    """The index this request uses, taken once per request: a reload mid-request never mixes two versions."""
+    if "search_index" not in g:
+        g.search_index = current_app.extensions["served_index"].current()
+    return g.search_index
 
 
 def query_text(name: str = "q") -> str:

@@ -9,11 +9,13 @@ from typing import Any
 from flask import Flask
 
 from index import Index
+from service.admin import admin
 from service.api import api
 from service.config import load_config
 from service.errors import register_error_handlers
 from service.headers import register_headers
 from service.ops import ops
+from service.reload import ServedIndex
 from service.web import web
 
 
@@ -22,10 +24,12 @@ def create_app(config: Mapping[str, Any] | None = None, index: Index | None = No
     app = Flask(__name__)
     app.config.update(load_config(config))
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions["search_index"] = index or Index.open(Path(app.config["INDEX_DIR"]))
+    root = Path(app.config["INDEX_DIR"])
+    app.extensions["served_index"] = ServedIndex(root, index or Index.open(root), app.config["RELOAD_INTERVAL"])
     register_error_handlers(app)
     app.register_blueprint(api)
     app.register_blueprint(ops)
+    app.register_blueprint(admin)
     app.register_blueprint(web)
     register_headers(app)
     return app

@@ -11,6 +11,10 @@ DEFAULTS: dict[str, Any] = {
     "MAX_QUERY_CHARS": 1000,
     "DEFAULT_K": 10,
     "MAX_K": 100,
+    # Off when empty: the token `POST /admin/reload` requires.
+    "ADMIN_TOKEN": "",
+    # Seconds between checks for a new `current` version; 0 turns polling off.
+    "RELOAD_INTERVAL": 1.0,
     # Sites allowed to frame /embed and to call /api from a browser; none by default.
     "ALLOWED_ORIGINS": "",
 }

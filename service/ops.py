@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
+from service.api import served_index
+
 ops = Blueprint("ops", __name__)
 
 
@@ -15,10 +17,11 @@ def healthz() -> ResponseReturnValue:
 
 @ops.get("/readyz")
 def readyz() -> ResponseReturnValue:
-    index = current_app.extensions.get("search_index")
-    if index is None:
+    """The version being served; `refused` says which newer version failed its checks and why, if one did."""
+    served = current_app.extensions.get("served_index")
+    if served is None:
         return jsonify({"status": "not ready"}), 503
-    manifest = index.manifest
+    manifest = served_index().manifest
     return jsonify(
         {
             "status": "ready",
@@ -27,5 +30,6 @@ def readyz() -> ResponseReturnValue:
             "passages": manifest.passages,
             "model": manifest.model_id,
             "built_at": manifest.built_at,
+            "refused": served.refused,
         }
     )

@@ -149,7 +149,7 @@ def test_malformed_file_names_file_and_line_and_publishes_nothing(tmp_path: Path
 
 
 def test_build_prints_what_it_read_and_skipped(tmp_path: Path, capsys, monkeypatch, encoder):
-    monkeypatch.setattr(sys.modules["index.build"], "SentenceTransformerEncoder", lambda: encoder)
+    monkeypatch.setattr(sys.modules["index.build"], "default_encoder", lambda root, runtime: encoder)
     assert build_index.main([str(FIXTURES), "--out", str(tmp_path), "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert f"read {FIXTURES / 'wordpress-export.xml'}: 2 posts (WordPress export (WXR))" in printed

@@ -159,7 +159,7 @@ def test_a_full_disk_fails_the_build_clearly_and_publishes_nothing(small_disk: P
         "\n".join(f'{{"title": "t{n}", "text": "{p.text}"}}' for n, p in enumerate(many)), encoding="utf-8"
     )
     fill(small_disk, leave=48 * 1024)
-    monkeypatch.setattr(sys.modules["index.build"], "SentenceTransformerEncoder", lambda: encoder)
+    monkeypatch.setattr(sys.modules["index.build"], "default_encoder", lambda root, runtime: encoder)
     assert build_index.main([str(jsonl), "--out", str(root), "--quiet"]) == 2
     assert "free disk space and build again" in capsys.readouterr().err
     assert store.current_version(root) == served.folder
