@@ -111,7 +111,8 @@ def build(
             sentences, _ = embed_sentences(passages, by_id, encoder, cache, settings.batch_size, progress)
         finally:
             cache.close()
-        VectorIndex.build(vectors).save(building / store.VECTORS_FILE)
+        vector_index = VectorIndex.build(vectors)
+        vector_index.save(building / store.VECTORS_FILE)
         sentences.save(building / SENTENCES_FILE)
         lexical = LexicalIndex.build([lexical_text(by_id[p.post_id], p) for p in passages], settings.lexical)
         lexical.save(building / store.LEXICAL_DIR)
@@ -128,7 +129,7 @@ def build(
             passages=len(passages),
             corpus_sha256=corpus_sha256(posts),
             built_at=datetime.now(UTC).isoformat(timespec="seconds"),
-            faiss_index=VectorIndex.kind,
+            faiss_index=vector_index.kind,
             settings=asdict(settings),
         )
         store.seal_version(building, manifest)

@@ -1,0 +1,120 @@
+"""The benchmark behind scripts/bench.py: our build, server and engine side by side with their baselines."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.beir import load_beir
+from index.benchmark_server import production_server, sequential_latencies_ms, throughput_qps
+from index.build import build
+from index.modelspec import verified_model_dir
+from index.passages import embedding_text
+from index.search import Index
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    concurrency: tuple[int, ...] = (1, 4, 16)
+    seconds_per_load: float = 10.0
+    warmup_seconds: float = 3.0
+    max_posts: int | None = None
+    max_queries: int | None = None
+
+
+def run_benchmark(
+    beir_dir: Path, work_dir: Path, settings: BenchSettings = BenchSettings(), say: Callable[[str], None] = print
+) -> dict[str, Any]:
+    """Build, serve and query the corpus, each against its baseline, one after another so none competes for CPU."""
+    dataset = load_beir(beir_dir)
+    posts = dataset.posts[: settings.max_posts]
+    queries = list(dataset.queries.values())[: settings.max_queries]
+    root = work_dir / "index"
+    say(f"building {len(posts)} posts of {dataset.name} into {root} ...")
+    summary = build(posts, root)
+    index = Index.open(root)
+    texts = [embedding_text(index.posts[p.post_id], p) for p in index.passages]
+    say(f"embedding the same {len(texts)} passages with plain SentenceTransformer.encode ...")
+    baseline_pps = len(texts) / _sentence_transformers_seconds(texts)
+    result: dict[str, Any] = {
+        "dataset": dataset.name,
+        "posts": len(posts),
+        "passages": len(texts),
+        "queries": len(queries),
+        "build_passages_per_s": round(summary.passages_per_s, 1),
+        "st_passages_per_s": round(baseline_pps, 1),
+        "build_speedup_vs_sentence_transformers": round(summary.passages_per_s / baseline_pps, 2),
+    }
+    result |= _serve(root, work_dir, queries, settings, say)
+    result |= _engine_against_txtai(index, texts, queries, say)
+    return result
+
+
+def _serve(root: Path, work_dir: Path, queries: list[str], settings: BenchSettings, say) -> dict[str, Any]:
+    say("starting the production server ...")
+    with production_server(root, work_dir / "server.log") as server:
+        # Warm every worker (the first answers /readyz while the others may still be loading).
+        throughput_qps(server, queries, max(settings.concurrency), settings.warmup_seconds)
+        say(f"sequential /api/search over {len(queries)} queries ...")
+        latencies = sequential_latencies_ms(server, queries)
+        result: dict[str, Any] = {
+            "http_p50_ms": round(float(np.percentile(latencies, 50)), 2),
+            "http_p95_ms": round(float(np.percentile(latencies, 95)), 2),
+            "http_p99_ms": round(float(np.percentile(latencies, 99)), 2),
+        }
+        for clients in settings.concurrency:
+            say(f"{clients} concurrent clients for {settings.seconds_per_load:g} s ...")
+            result[f"qps_c{clients}"] = round(throughput_qps(server, queries, clients, settings.seconds_per_load), 1)
+        total, largest = server.rss_mb()
+        result |= {"serve_rss_mb": round(total, 1), "serve_rss_largest_process_mb": round(largest, 1)}
+        result["ready_s"] = round(server.ready_s, 2)
+    return result
+
+
+def _engine_against_txtai(index: Index, texts: list[str], queries: list[str], say) -> dict[str, Any]:
+    """Per-query time in this process: our Index.search (as the service runs it) against txtai's search."""
+    say("our engine, in process ...")
+    ours_hybrid = _mean_ms(lambda q: index.search(q, k=10), queries)
+    ours_dense = _mean_ms(lambda q: index.search(q, k=10, mode="dense"), queries)
+    say(f"indexing the same {len(texts)} passages with txtai ...")
+    embeddings = _txtai_embeddings(texts)
+    theirs = _mean_ms(lambda q: embeddings.search(q, 10), queries)
+    return {
+        "ours_hybrid_ms": round(ours_hybrid, 2),
+        "ours_dense_ms": round(ours_dense, 2),
+        "txtai_ms": round(theirs, 2),
+        "speedup_vs_txtai": round(theirs / ours_hybrid, 2),
+        "speedup_vs_txtai_dense": round(theirs / ours_dense, 2),
+    }
+
+
+def _mean_ms(search: Callable[[str], object], queries: list[str]) -> float:
+    for query in queries[:10]:
+        search(query)
+    started = time.perf_counter()
+    for query in queries:
+        search(query)
+    return 1000 * (time.perf_counter() - started) / len(queries)
+
+
+def _sentence_transformers_seconds(texts: list[str]) -> float:
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(verified_model_dir()), device="cpu", local_files_only=True)
+    model.encode(texts[:8], normalize_embeddings=True)
+    started = time.perf_counter()
+    model.encode(texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True)
+    return time.perf_counter() - started
+
+
+def _txtai_embeddings(texts: list[str]):
+    from txtai import Embeddings
+
+    embeddings = Embeddings(path=str(verified_model_dir()), method="sentence-transformers", content=False)
+    embeddings.index([(position, text, None) for position, text in enumerate(texts)])
+    return embeddings

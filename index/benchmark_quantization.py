@@ -1,0 +1,99 @@
+"""Which int8 model may replace fp32: dense nDCG@10 on a BEIR set for queries only and for build + queries."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.beir import load_beir
+from index.build import BuildSettings
+from index.errors import CorpusError
+from index.evaluation import EVAL_PASSAGES, document_ranking, open_or_build
+from index.metrics import mean_metrics
+from index.onnx_encoder import OnnxEncoder
+from index.onnx_export import ONNX_FILE
+from index.passages import embedding_text
+from index.quantize import dynamic_int8, static_int8
+from index.search import Index
+from index.vectors import VectorIndex
+
+CALIBRATION_TEXTS = 300
+
+
+def quantization_table(beir_dir: Path, work_dir: Path, say: Callable[[str], None] = print) -> list[dict[str, Any]]:
+    """One row per model: nDCG@10 with int8 queries on fp32 passages, and with int8 for both; cosine; speed."""
+    dataset = load_beir(beir_dir)
+    index, _ = open_or_build(dataset, work_dir / "index", BuildSettings(), None, progress=False)
+    texts = [embedding_text(index.posts[p.post_id], p) for p in index.passages]
+    queries = dataset.queries
+    fp32 = index.folder / ONNX_FILE
+    calibration = _calibration_texts(beir_dir, texts)
+    reference = OnnxEncoder(fp32)
+    say(f"quantising {fp32} (static: calibrated on {len(calibration)} passages and train queries) ...")
+    models = {
+        "fp32": fp32,
+        "dynamic int8": dynamic_int8(fp32, work_dir / "dynamic.onnx"),
+        "dynamic int8 per-channel": dynamic_int8(fp32, work_dir / "dynamic-pc.onnx", per_channel=True),
+        "static int8 per-channel": static_int8(fp32, work_dir / "static.onnx", reference, calibration),
+        "static int8 per-channel, last layer fp32": static_int8(
+            fp32, work_dir / "static-last-fp32.onnx", reference, calibration, fp32_layers=1
+        ),
+    }
+    fp32_vectors = index.vectors
+    fp32_queries = reference.encode(list(queries.values()))
+    rows = []
+    for name, path in models.items():
+        say(f"{name}: embedding {len(texts)} passages and {len(queries)} queries ...")
+        serving = OnnxEncoder(path)
+        building = OnnxEncoder(path, threads=os.cpu_count() or 1)
+        started = time.perf_counter()
+        vectors = building.encode(texts)
+        build_pps = len(texts) / (time.perf_counter() - started)
+        query_vectors = serving.encode(list(queries.values()))
+        index.encoder, index.vectors = serving, fp32_vectors
+        queries_only = _dense_ndcg(index, queries, dataset.qrels)
+        index.vectors = VectorIndex.build(vectors)
+        both = _dense_ndcg(index, queries, dataset.qrels)
+        rows.append(
+            {
+                "model": name,
+                "ndcg@10 int8 queries": round(queries_only, 4),
+                "ndcg@10 int8 build+queries": round(both, 4),
+                "min cosine to fp32 (queries)": round(float(np.min(np.sum(query_vectors * fp32_queries, 1))), 4),
+                "query ms (1 thread)": round(_query_ms(serving, list(queries.values())), 2),
+                "build passages/s": round(build_pps, 1),
+                "file MB": round(path.stat().st_size / 1e6, 1),
+            }
+        )
+    index.vectors = fp32_vectors
+    return rows
+
+
+def _dense_ndcg(index: Index, queries: dict[str, str], qrels) -> float:
+    run = {qid: document_ranking(index, index.rank(text, EVAL_PASSAGES, "dense", 1.0)) for qid, text in queries.items()}
+    return mean_metrics(run, qrels)["ndcg@10"]
+
+
+def _query_ms(encoder: OnnxEncoder, queries: list[str]) -> float:
+    for query in queries[:10]:
+        encoder.encode([query])
+    started = time.perf_counter()
+    for query in queries:
+        encoder.encode([query])
+    return 1000 * (time.perf_counter() - started) / len(queries)
+
+
+def _calibration_texts(beir_dir: Path, passages: list[str]) -> list[str]:
+    """Evenly spread corpus passages plus train-split queries: never the test queries being scored."""
+    step = max(1, len(passages) // (CALIBRATION_TEXTS // 2))
+    chosen = passages[::step][: CALIBRATION_TEXTS // 2]
+    try:
+        train = list(load_beir(beir_dir, "train").queries.values())
+    except CorpusError:  # a BEIR set without a train split calibrates on passages alone
+        train = []
+    return chosen + train[: CALIBRATION_TEXTS - len(chosen)]

@@ -1,0 +1,76 @@
+"""Latency, throughput, memory and build speed on a BEIR corpus, side by side with sentence-transformers and txtai."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from index import SearchError
+from index.benchmark import BenchSettings, run_benchmark
+
+ROOT = Path(__file__).resolve().parent.parent
+
+INSTALL_TXTAI = "pip install -e '.[bench]' torch==2.13.0"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("scifact", nargs="?", default=str(ROOT.parent / "shared" / "data" / "scifact"))
+    parser.add_argument("--json", action="store_true", help="the last line printed is one JSON object")
+    parser.add_argument("--seconds", type=float, default=10.0, help="seconds of load per concurrency level")
+    parser.add_argument("--max-posts", type=int, help="only the first N documents (a quick run)")
+    parser.add_argument("--max-queries", type=int, help="only the first N test queries (a quick run)")
+    parser.add_argument("--quantization", action="store_true", help="instead: the int8 models' nDCG@10 and speed")
+    parser.add_argument("--ann", type=int, metavar="N", help="instead: IVF recall@10 and latency at N vectors")
+    args = parser.parse_args(argv)
+    if args.quantization or args.ann:
+        return side_study(Path(args.scifact), args.ann, args.json)
+    if importlib.util.find_spec("txtai") is None:
+        print(f"error: txtai, the baseline, is a bench-only extra: install it with `{INSTALL_TXTAI}`", file=sys.stderr)
+        return 2
+    settings = BenchSettings(seconds_per_load=args.seconds, max_posts=args.max_posts, max_queries=args.max_queries)
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-") as work:
+            result = run_benchmark(Path(args.scifact), Path(work), settings, say=lambda line: print(line, flush=True))
+    except SearchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    width = max(len(name) for name in result)
+    for name, value in result.items():
+        print(f"{name:<{width}}  {value}")
+    if args.json:
+        print(json.dumps(result))
+    return 0
+
+
+def side_study(beir: Path, ann_vectors: int | None, as_json: bool) -> int:
+    """The quantisation table or the large-index study; their SciFact index is kept under var/bench for reuse."""
+    work = ROOT / "var" / "bench" / beir.resolve().name
+    say = lambda line: print(line, flush=True)  # noqa: E731
+    try:
+        if ann_vectors:
+            from index.benchmark_vectors import ann_table
+
+            rows = [ann_table(beir, work, ann_vectors, say)]
+        else:
+            from index.benchmark_quantization import quantization_table
+
+            rows = quantization_table(beir, work, say)
+    except SearchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    names = list(rows[0])
+    print(" | ".join(names))
+    for row in rows:
+        print(" | ".join(str(row[name]) for name in names))
+    if as_json:
+        print(json.dumps(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

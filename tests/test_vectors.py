@@ -1,0 +1,61 @@
+"""The FAISS index follows corpus size: exact up to a limit, IVF above it, and both find what exact search finds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index import store
+from index.vectors import VectorIndex
+
+
+def clustered_vectors(count: int, seed: int = 7) -> np.ndarray:
+    """Unit vectors around 200 centres: structure like embeddings have, unlike uniform noise."""
+    rng = np.random.default_rng(seed)
+    centres = rng.standard_normal((200, 64)).astype(np.float32)
+    vectors = centres[rng.integers(0, 200, count)] + 0.5 * rng.standard_normal((count, 64)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+@pytest.fixture(scope="module")
+def corpus() -> np.ndarray:
+    return clustered_vectors(20_000)
+
+
+@pytest.fixture(scope="module")
+def ivf(corpus: np.ndarray, tmp_path_factory: pytest.TempPathFactory) -> VectorIndex:
+    path = tmp_path_factory.mktemp("ivf") / "vectors.faiss"
+    VectorIndex.build(corpus, exact_limit=1000).save(path)
+    return VectorIndex.load(path)
+
+
+def test_small_corpora_get_an_exact_index_and_the_manifest_says_so(index_root: Path):
+    manifest = json.loads((store.current_version(index_root) / store.MANIFEST).read_text())
+    assert manifest["faiss_index"] == "flat-ip"
+
+
+def test_large_corpora_get_ivf_with_high_recall_against_exact(corpus: np.ndarray, ivf: VectorIndex):
+    assert ivf.kind.startswith("ivf") and ivf.size == len(corpus)
+    exact = VectorIndex.build(corpus)
+    queries = clustered_vectors(50, seed=8)
+    found = [len(set(ivf.search(q, 10)[1]) & set(exact.search(q, 10)[1])) / 10 for q in queries]
+    assert np.mean(found) >= 0.9
+
+
+def test_ivf_scores_are_exact_inner_products(corpus: np.ndarray, ivf: VectorIndex):
+    query = corpus[3]
+    scores, ids = ivf.search(query, 5)
+    assert ids[0] == 3
+    assert np.allclose(scores, corpus[ids] @ query, atol=1e-5)
+    assert np.allclose(ivf.scores_of(query, ids), scores, atol=1e-5)
+
+
+def test_ivf_filtered_search_meets_k_among_allowed(corpus: np.ndarray, ivf: VectorIndex):
+    allowed = np.arange(0, len(corpus), 997)
+    _, ids = ivf.search(corpus[5], 10, allowed)
+    assert len(ids) == 10 and set(ids) <= set(allowed)
+    expected = allowed[np.argsort(-(corpus[allowed] @ corpus[5]))[:10]]
+    assert list(ids) == list(expected)
