@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from index.beir import load_beir
-from index.benchmark_server import production_server, sequential_latencies_ms, throughput_qps
+from index.benchmark_server import process_tree, production_server, sequential_latencies_ms, throughput_qps
 from index.build import build
 from index.modelspec import verified_model_dir
 from index.passages import embedding_text
@@ -70,8 +70,8 @@ def _serve(root: Path, work_dir: Path, queries: list[str], settings: BenchSettin
         for clients in settings.concurrency:
             say(f"{clients} concurrent clients for {settings.seconds_per_load:g} s ...")
             result[f"qps_c{clients}"] = round(throughput_qps(server, queries, clients, settings.seconds_per_load), 1)
-        total, largest = server.rss_mb()
-        result |= {"serve_rss_mb": round(total, 1), "serve_rss_largest_process_mb": round(largest, 1)}
+        result |= server.memory_mb()
+        result["workers"] = len(process_tree(server.process.pid)) - 1
         result["ready_s"] = round(server.ready_s, 2)
     return result
 

@@ -27,10 +27,19 @@ class RunningServer:
         self.port = port
         self.ready_s = ready_s
 
-    def rss_mb(self) -> tuple[float, float]:
-        """(all processes of the server together, the largest single process) resident memory in MB."""
-        sizes = [_rss_kb(pid) for pid in process_tree(self.process.pid)]
-        return sum(sizes) / 1024, max(sizes) / 1024
+    def memory_mb(self) -> dict[str, float]:
+        """Resident memory of the master and workers together and of the largest one; and their proportional share.
+
+        RSS counts pages the processes share (libraries, the memory-mapped index) once per process; PSS splits them.
+        """
+        pids = process_tree(self.process.pid)
+        rss = [_kb(Path(f"/proc/{pid}/status"), "VmRSS:") for pid in pids]
+        pss = [_kb(Path(f"/proc/{pid}/smaps_rollup"), "Pss:") for pid in pids]
+        return {
+            "serve_rss_mb": round(sum(rss) / 1024, 1),
+            "serve_rss_largest_process_mb": round(max(rss) / 1024, 1),
+            "serve_pss_mb": round(sum(pss) / 1024, 1),
+        }
 
     def connection(self) -> http.client.HTTPConnection:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
@@ -138,8 +147,8 @@ def process_tree(pid: int) -> list[int]:
     return pids
 
 
-def _rss_kb(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+def _kb(path: Path, field: str) -> int:
+    for line in path.read_text().splitlines():
+        if line.startswith(field):
             return int(line.split()[1])
     return 0
