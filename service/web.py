@@ -53,21 +53,39 @@ def _render(template: str, k_limit: int | None) -> ResponseReturnValue:
     return render_template(template, **context)
 
 
+Pieces = list[tuple[str, bool]]
+
+
 @web.app_template_filter("segments")
-def segments(text: str, highlights: list[dict[str, int]]) -> list[tuple[str, bool]]:
-    """The text cut into (piece, is_highlight) runs, so the template can wrap matches in <mark> and escape all."""
-    pieces: list[tuple[str, bool]] = []
-    cursor = 0
-    for span in sorted(highlights, key=lambda s: s["start"]):
-        start, end = max(span["start"], cursor), min(span["end"], len(text))
-        if start >= end:
+def segments(text: str, highlights: list[dict[str, Any]]) -> list[tuple[bool, Pieces]]:
+    """The text as runs outside and inside the best sentence, each cut into (piece, is_term) pieces.
+
+    The template wraps the sentence and the terms in markup and escapes every piece; spans of other kinds than
+    "sentence" are marked as terms, so a highlight of a kind added later still shows.
+    """
+    sentence = next(((h["start"], h["end"]) for h in highlights if h.get("kind") == "sentence"), None)
+    terms = sorted((h["start"], h["end"]) for h in highlights if h.get("kind") != "sentence")
+    if sentence is None:
+        bounds = [(0, len(text), False)]
+    else:
+        start, end = max(0, sentence[0]), min(len(text), sentence[1])
+        bounds = [(0, start, False), (start, end, True), (end, len(text), False)]
+    return [(best, _pieces(text, start, end, terms)) for start, end, best in bounds if start < end]
+
+
+def _pieces(text: str, start: int, end: int, terms: list[tuple[int, int]]) -> Pieces:
+    pieces: Pieces = []
+    cursor = start
+    for term_start, term_end in terms:
+        term_start, term_end = max(term_start, cursor), min(term_end, end)
+        if term_start >= term_end:
             continue
-        if start > cursor:
-            pieces.append((text[cursor:start], False))
-        pieces.append((text[start:end], True))
-        cursor = end
-    if cursor < len(text):
-        pieces.append((text[cursor:], False))
+        if term_start > cursor:
+            pieces.append((text[cursor:term_start], False))
+        pieces.append((text[term_start:term_end], True))
+        cursor = term_end
+    if cursor < end:
+        pieces.append((text[cursor:end], False))
     return pieces
 
 

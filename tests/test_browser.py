@@ -27,6 +27,7 @@ CHROMIUM_ARGS = [
 ARTIFACTS = ROOT / "test-artifacts"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
+SIDEBAR = {"width": 300, "height": 700}
 
 
 def browser_missing() -> str | None:
@@ -75,6 +76,14 @@ def seed_server(seed_index) -> Iterator[str]:
         yield base
 
 
+def assert_accessible(page) -> None:
+    """axe-core's WCAG checks (labels, roles, contrast, headings) find nothing on the page as it stands."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response["violations"]
+    assert violations == [], [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in violations]
+
+
 def screenshot(page, name: str) -> None:
     """The first screen a reader sees, and the whole page."""
     ARTIFACTS.mkdir(exist_ok=True)
@@ -97,6 +106,7 @@ def test_typing_a_question_shows_the_right_post(browser, seed_server):
     expect(page).to_have_url(seed_server + "/?q=Who+is+professor+of+leadership+at+Henley%3F")
     expect(page.locator("#status")).to_have_text("10 passages for “Who is professor of leadership at Henley?”")
     screenshot(page, "search-desktop")
+    assert_accessible(page)
 
     page.keyboard.press("ArrowDown")
     expect(first).to_be_focused()
@@ -112,6 +122,14 @@ def test_typing_a_question_shows_the_right_post(browser, seed_server):
     expect(phone.locator(".result .author").first).to_have_text("Dr. Ryan Kemp")
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot(phone, "search-phone")
+    # The server's markup as it arrived (axe needs JavaScript, so it cannot run in the no-JavaScript test).
+    assert_accessible(phone)
+    phone.set_viewport_size(SIDEBAR)
+    phone.goto(seed_server + "/embed?q=nature")
+    expect(phone.locator(".result")).to_have_count(5)
+    assert phone.evaluate("document.documentElement.scrollWidth") <= SIDEBAR["width"]
+    screenshot(phone, "embed-sidebar")
+    assert_accessible(phone)
     page.close()
     phone.close()
 

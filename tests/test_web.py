@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from service.web import segments
 from tests.conftest import create_test_app
 
 
@@ -28,9 +29,25 @@ def test_query_renders_results_with_marked_highlights(client):
     assert 'value="Henley Business School"' in html
     first = html.split('<li class="result"')[1]
     assert "In Conversation with David Pendleton" in first
-    assert "<mark>Henley</mark> <mark>Business</mark> <mark>School</mark>" in first
+    best = first.split('<span class="best">')[1].split("</span>")[0]
+    assert "David Pendleton, who is Professor" in best
+    assert "<mark>Henley</mark> <mark>Business</mark> <mark>School</mark>" in best
     # The seed gives no URLs, so no title is a link.
     assert "<a href" not in first
+
+
+def test_segments_nest_terms_inside_the_best_sentence():
+    text = "abc def ghi"
+    highlights = [
+        {"start": 4, "end": 11, "kind": "sentence"},
+        {"start": 0, "end": 3, "kind": "term"},
+        {"start": 8, "end": 20},
+    ]
+    assert segments(text, highlights) == [
+        (False, [("abc", True), (" ", False)]),
+        (True, [("def ", False), ("ghi", True)]),
+    ]
+    assert segments(text, []) == [(False, [(text, False)])]
 
 
 def test_missing_attribution_is_shown_honestly(client):

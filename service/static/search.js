@@ -41,18 +41,36 @@
     return a;
   };
 
+  // The terms in <mark> within [start, end), appended to parent as text nodes.
+  const markTerms = (parent, text, start, end, terms) => {
+    let cursor = start;
+    for (const term of terms) {
+      const from = Math.max(term.start, cursor);
+      const to = Math.min(term.end, end);
+      if (from >= to) continue;
+      if (from > cursor) parent.append(text.slice(cursor, from));
+      parent.append(el("mark", "", text.slice(from, to)));
+      cursor = to;
+    }
+    if (cursor < end) parent.append(text.slice(cursor, end));
+  };
+
+  // The passage with its best sentence (kind "sentence") in span.best and every other highlight marked as a term.
   const marked = (text, highlights) => {
     const p = el("p", "passage");
-    let cursor = 0;
-    for (const span of [...highlights].sort((a, b) => a.start - b.start)) {
-      const start = Math.max(span.start, cursor);
-      const end = Math.min(span.end, text.length);
-      if (start >= end) continue;
-      if (start > cursor) p.append(text.slice(cursor, start));
-      p.append(el("mark", "", text.slice(start, end)));
-      cursor = end;
+    const sentence = highlights.find((h) => h.kind === "sentence");
+    const terms = highlights.filter((h) => h.kind !== "sentence").sort((a, b) => a.start - b.start);
+    if (!sentence) {
+      markTerms(p, text, 0, text.length, terms);
+      return p;
     }
-    if (cursor < text.length) p.append(text.slice(cursor));
+    const start = Math.max(0, sentence.start);
+    const end = Math.min(text.length, sentence.end);
+    const best = el("span", "best");
+    markTerms(p, text, 0, start, terms);
+    markTerms(best, text, start, end, terms);
+    if (start < end) p.append(best);
+    markTerms(p, text, end, text.length, terms);
     return p;
   };
 
