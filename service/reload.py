@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from gunicorn.workers.base import Worker
+
 from index import Index, SearchError
 from index.store import CURRENT, current_version, read_manifest
 
@@ -113,7 +115,7 @@ def reload_on_sighup(served: ServedIndex) -> None:
     signal.signal(signal.SIGHUP, handle)
 
 
-def install_sighup_in_worker(worker) -> None:
+def install_sighup_in_worker(worker: Worker) -> None:
     """gunicorn's post_worker_init hook: gunicorn resets SIGHUP to its default (exit) in workers; reload instead."""
     served = worker.wsgi.extensions["served_index"]
     reload_on_sighup(served)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from index import Index, Post, build
+from index import Index, Post, build, store
 from service.api import served_index
 from service.reload import reload_on_sighup
 from tests.conftest import ROOT, create_test_app
@@ -62,6 +62,10 @@ def test_a_new_current_is_noticed_without_a_restart_and_reuses_the_model(root: P
     assert ready(client)["posts"] == 5
     assert app.extensions["served_index"].current().encoder is encoder, "the loaded model is reused, not reloaded"
     assert "Edition 2" in client.get("/api/search?q=handovers").get_json()["results"][0]["text"]
+
+    # A rollback is a new `current` too: the service follows it back.
+    _, back, _ = store.rollback(root)
+    wait_for(lambda: ready(client)["version"] == back.name == first["version"])
 
 
 def test_in_flight_requests_keep_the_index_they_started_with(root: Path, encoder):
