@@ -194,10 +194,20 @@ def test_under_gunicorn_sighup_to_a_worker_or_the_master_serves_the_new_version(
         wait_for(lambda: version() == second.version)
         assert Path(f"/proc/{worker}").exists(), "the worker reloaded in place; SIGHUP did not kill it"
 
+        # The master's SIGHUP replaces the worker; searches sent meanwhile wait in the listen queue, none fails.
         third = build(corpus(3), root, encoder=encoder)
+        failures: list[str] = []
         os.kill(server.pid, signal.SIGHUP)
-        wait_for(lambda: version() == third.version, 120)
-        assert get_json(f"{base}/api/search?q=handovers")["results"]
+
+        def searched_new_version() -> bool:
+            try:
+                return bool(get_json(f"{base}/api/search?q=handovers")["results"]) and version() == third.version
+            except OSError as exc:
+                failures.append(repr(exc))
+                return False
+
+        wait_for(searched_new_version, 120)
+        assert not failures
     finally:
         server.terminate()
         server.wait(timeout=60)
