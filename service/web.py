@@ -30,13 +30,14 @@ def embed() -> ResponseReturnValue:
 
 def _render(template: str, k_limit: int | None) -> ResponseReturnValue:
     raw = request.args.get("q", "")
+    index = served_index()
     context: dict[str, Any] = {
         "query": raw,
         "results": None,
         "answer": None,
         "error": None,
         "k_limit": k_limit,
-        "posts": served_index().manifest.posts,
+        "posts": index.manifest.posts,
         "filtered": any(request.args.get(name) for name in FILTER_PARAMS),
     }
     if not raw.strip():
@@ -46,7 +47,7 @@ def _render(template: str, k_limit: int | None) -> ResponseReturnValue:
         params = search_params()
         if k_limit is not None:
             params["k"] = min(params["k"], k_limit)
-        hits = served_index().search(query, **params)
+        hits = index.search(query, **params)
     except (ApiError, QueryError) as exc:
         return render_template(template, **{**context, "error": exc.message}), 400
     context.update(query=query, results=[hit.to_json() for hit in hits])

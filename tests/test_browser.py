@@ -197,3 +197,27 @@ def test_back_button_restores_earlier_results(browser, seed_server):
     page.go_forward()
     expect(titles.first).to_have_text("Nurturing Nature in the NHS")
     page.close()
+
+
+def test_failed_searches_say_why(browser, seed_server):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport=DESKTOP)
+    page.goto(seed_server + "/")
+    status = page.locator("#status")
+    page.route("**/api/**", lambda route: route.abort())
+    page.locator("#q").fill("nature")
+    expect(status).to_have_text(
+        "Search failed: the search service could not be reached; check your connection and try again."
+    )
+    expect(status).to_have_class("status error")
+    page.unroute("**/api/**")
+    page.route(
+        "**/api/**",
+        lambda route: route.fulfill(
+            status=503, json={"error": {"code": "busy", "message": "too many searches at once; retry in 2 s"}}
+        ),
+    )
+    page.locator("#q").fill("nature walks")
+    expect(status).to_have_text("Search failed: too many searches at once; retry in 2 s")
+    page.close()

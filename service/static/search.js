@@ -31,8 +31,8 @@
   // Only web links become hrefs: a corpus could carry javascript: or data: URLs.
   const safeUrl = (url) => (typeof url === "string" && /^https?:\/\//i.test(url.trim()) ? url.trim() : null);
 
-  const postLink = (post, fallbackTag) => {
-    const title = post.title || "Untitled excerpt";
+  const postLink = (post, fallbackTag, untitled = "Untitled excerpt") => {
+    const title = post.title || untitled;
     const url = safeUrl(post.url);
     if (!url) return el(fallbackTag, "", title);
     const a = el("a", "", title);
@@ -80,7 +80,7 @@
     const heading = el("h2", "", "Answer");
     heading.id = "answer-heading";
     const source = el("p", "answer-source", "From ");
-    source.append(postLink(answer.post, "cite"));
+    source.append(postLink(answer.post, answer.post.title ? "cite" : "span", "an untitled excerpt"));
     if (answer.post.author) source.append(`, by ${answer.post.author}`);
     section.append(heading, el("p", "answer-text", answer.text), source);
     return section;
