@@ -12,6 +12,9 @@ import numpy as np
 from index.beir import load_beir
 from index.build import BuildSettings
 from index.evaluation import open_or_build
+from index.onnx_encoder import OnnxEncoder
+from index.onnx_export import MODEL_CACHE_DIR, cached_onnx_model
+from index.search import Index
 from index.vectors import VectorIndex, use_one_thread_per_request
 
 NOISE = 0.03
@@ -35,11 +38,19 @@ def grown_vectors(seeds: np.ndarray, count: int, seed: int = 42) -> np.ndarray:
     return out
 
 
-def ann_table(beir_dir: Path, work_dir: Path, count: int, say: Callable[[str], None] = print) -> dict[str, Any]:
-    """Build exact and IVF indexes over `count` grown vectors; score the dataset's real test queries on both."""
+def ann_table(
+    beir_dir: Path, work_dir: Path, count: int, existing: Path | None = None, say: Callable[[str], None] = print
+) -> dict[str, Any]:
+    """Build exact and IVF indexes over `count` grown vectors; score the dataset's real test queries on both.
+
+    `existing` is an index of the same corpus to take the passage vectors from instead of building one.
+    """
     use_one_thread_per_request()
     dataset = load_beir(beir_dir)
-    index, _ = open_or_build(dataset, work_dir / "index", BuildSettings(), None, progress=False)
+    if existing is not None:
+        index = Index.open(existing, encoder=OnnxEncoder(cached_onnx_model(work_dir / MODEL_CACHE_DIR)))
+    else:
+        index, _ = open_or_build(dataset, work_dir / "index", BuildSettings(), None, progress=False)
     seeds = index.vectors.index.reconstruct_n(0, index.vectors.size)
     queries = index.encoder.encode(list(dataset.queries.values()))
     say(f"growing {count} vectors from {len(seeds)} {dataset.name} passage vectors ...")

@@ -26,9 +26,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-queries", type=int, help="only the first N test queries (a quick run)")
     parser.add_argument("--quantization", action="store_true", help="instead: the int8 models' nDCG@10 and speed")
     parser.add_argument("--ann", type=int, metavar="N", help="instead: IVF recall@10 and latency at N vectors")
+    parser.add_argument("--index", metavar="DIR", help="with --quantization or --ann: an index of the corpus to reuse")
     args = parser.parse_args(argv)
     if args.quantization or args.ann:
-        return side_study(Path(args.scifact), args.ann, args.json)
+        return side_study(Path(args.scifact), args.ann, args.index, args.json)
     if importlib.util.find_spec("txtai") is None:
         print(f"error: txtai, the baseline, is a bench-only extra: install it with `{INSTALL_TXTAI}`", file=sys.stderr)
         return 2
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def side_study(beir: Path, ann_vectors: int | None, as_json: bool) -> int:
+def side_study(beir: Path, ann_vectors: int | None, existing: str | None, as_json: bool) -> int:
     """The quantisation table or the large-index study; their SciFact index is kept under var/bench for reuse."""
     work = ROOT / "var" / "bench" / beir.resolve().name
     say = lambda line: print(line, flush=True)  # noqa: E731
@@ -55,11 +56,11 @@ def side_study(beir: Path, ann_vectors: int | None, as_json: bool) -> int:
         if ann_vectors:
             from index.benchmark_vectors import ann_table
 
-            rows = [ann_table(beir, work, ann_vectors, say)]
+            rows = [ann_table(beir, work, ann_vectors, Path(existing) if existing else None, say)]
         else:
             from index.benchmark_quantization import quantization_table
 
-            rows = quantization_table(beir, work, say)
+            rows = quantization_table(beir, work, Path(existing) if existing else None, say)
     except SearchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
