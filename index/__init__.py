@@ -1,5 +1,6 @@
-"""The search engine: ingest posts, build index versions on disk, open and search them."""
+"""The search engine: ingest posts, build index versions on disk, open and search them, answer questions."""
 
+from index.answer import Answer, AnswerResult, answer_question
 from index.build import BuildSettings, BuildSummary, build
 from index.errors import CorpusError, IndexFormatError, ModelError, QueryError, SearchError
 from index.filters import Filters
@@ -8,6 +9,8 @@ from index.records import Hit, Passage, Post
 from index.search import Index
 
 __all__ = [
+    "Answer",
+    "AnswerResult",
     "BuildSettings",
     "BuildSummary",
     "CorpusError",
@@ -20,6 +23,7 @@ __all__ = [
     "Post",
     "QueryError",
     "SearchError",
+    "answer_question",
     "build",
     "read_sources",
 ]

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from index import Filters, Index
+from index.answer import answer_question
 from index.fusion import MODES
 from service.errors import ApiError
 
@@ -91,6 +92,21 @@ def search() -> ResponseReturnValue:
             "query": query,
             "took_ms": round((time.perf_counter() - started) * 1000, 3),
             "results": [hit.to_json() for hit in hits],
+        }
+    )
+
+
+@api.get("/answer")
+def answer() -> ResponseReturnValue:
+    started = time.perf_counter()
+    question = query_text()
+    result = answer_question(served_index(), question, **search_params())
+    return jsonify(
+        {
+            "question": question,
+            "took_ms": round((time.perf_counter() - started) * 1000, 3),
+            "answer": result.answer.to_json() if result.answer else None,
+            "results": [hit.to_json() for hit in result.hits],
         }
     )
 

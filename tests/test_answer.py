@@ -1,0 +1,79 @@
+"""Question answering: the answer sentence with its offsets and attribution, abstention, and the endpoint's shape."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from index import Index, answer_question
+from index.answer import AnswerSettings
+from index.sentence_vectors import SENTENCES_FILE
+
+HENLEY = "Who is Professor of Leadership at Henley Business School?"
+ABSENT = "What is the boiling point of mercury in kelvin?"
+
+
+def test_answer_is_a_sentence_of_a_returned_passage_with_offsets(client):
+    response = client.get("/api/answer", query_string={"q": HENLEY})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["question"] == HENLEY and isinstance(body["took_ms"], float)
+    answer = body["answer"]
+    assert set(answer) == {"text", "start", "end", "confidence", "passage_id", "post"}
+    assert "Henley Business School" in answer["text"]
+    assert 0.0 <= answer["confidence"] <= 1.0
+    assert answer["post"]["title"] == "In Conversation with David Pendleton"
+    passage = next(r for r in body["results"] if r["passage_id"] == answer["passage_id"])
+    assert passage["text"][answer["start"] : answer["end"]] == answer["text"]
+    assert passage["post"] == answer["post"]
+
+
+def test_results_are_the_search_results(client):
+    answered = client.get("/api/answer", query_string={"q": HENLEY, "k": 3}).get_json()["results"]
+    searched = client.get("/api/search", query_string={"q": HENLEY, "k": 3}).get_json()["results"]
+    assert answered == searched and len(answered) == 3
+
+
+def test_a_question_the_corpus_cannot_answer_gets_no_answer_but_results(client):
+    body = client.get("/api/answer", query_string={"q": ABSENT}).get_json()
+    assert body["answer"] is None
+    assert body["results"]
+
+
+def test_candidates_are_ranked_with_confidences_in_range(seed_index):
+    result = answer_question(seed_index, "Which book about twin brothers is reviewed?", k=2)
+    assert len(result.hits) == 2 and result.candidates
+    scores = [c.score for c in result.candidates]
+    assert scores == sorted(scores, reverse=True)
+    assert all(0.0 <= c.confidence <= 1.0 for c in result.candidates)
+    best = result.candidates[0]
+    assert "twins" in best.text and best.post.author == "Yang Chen"
+    assert result.answer is (best if best.confidence >= AnswerSettings().threshold else None)
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [("", "missing_query"), ("?q=%20", "empty_query"), ("?q=" + "a" * 1001, "query_too_long"), ("?q=nhs&k=0", "bad_k")],
+)
+def test_bad_input_gets_400_with_the_error_shape(client, query: str, code: str):
+    response = client.get("/api/answer" + query)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == code
+
+
+def test_a_version_without_stored_sentence_vectors_still_answers(tmp_path, seed_index, encoder):
+    folder = tmp_path / "old-version"
+    shutil.copytree(seed_index.folder, folder)
+    (folder / SENTENCES_FILE).unlink()
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    del manifest["files"][SENTENCES_FILE]
+    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    old = Index.open(folder, encoder=encoder)
+    stored = answer_question(seed_index, HENLEY).answer
+    embedded_now = answer_question(old, HENLEY).answer
+    assert embedded_now is not None and stored is not None
+    assert embedded_now.passage.id == stored.passage.id
+    assert (embedded_now.start, embedded_now.end) == (stored.start, stored.end)
+    assert embedded_now.confidence == pytest.approx(stored.confidence, abs=1e-3)
