@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
+from index.answer import answer_question
 from index.errors import QueryError
 from service.api import query_text, search_params, served_index
 from service.errors import ApiError
@@ -47,10 +48,14 @@ def _render(template: str, k_limit: int | None) -> ResponseReturnValue:
         params = search_params()
         if k_limit is not None:
             params["k"] = min(params["k"], k_limit)
-        hits = index.search(query, **params)
+        result = answer_question(index, query, **params)
     except (ApiError, QueryError) as exc:
         return render_template(template, **{**context, "error": exc.message}), 400
-    context.update(query=query, results=[hit.to_json() for hit in hits])
+    context.update(
+        query=query,
+        answer=result.answer.to_json() if result.answer else None,
+        results=[hit.to_json() for hit in result.hits],
+    )
     return render_template(template, **context)
 
 

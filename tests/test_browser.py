@@ -102,6 +102,11 @@ def test_typing_a_question_shows_the_right_post(browser, seed_server):
     page.keyboard.type("Who is professor of leadership at Henley?", delay=15)
     first = page.locator(".result").first
     expect(first.locator(".result-title")).to_have_text("In Conversation with David Pendleton")
+    card = page.locator(".answer")
+    expect(card.locator(".answer-text")).to_have_text(
+        "Today I’m talking to David Pendleton, who is Professor of Leadership at Henley Business School."
+    )
+    expect(card.locator(".answer-source")).to_have_text("From In Conversation with David Pendleton")
     expect(first.locator("mark", has_text="Henley")).to_have_count(1)
     expect(page).to_have_url(seed_server + "/?q=Who+is+professor+of+leadership+at+Henley%3F")
     expect(page.locator("#status")).to_have_text("10 passages for “Who is professor of leadership at Henley?”")

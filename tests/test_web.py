@@ -50,6 +50,24 @@ def test_segments_nest_terms_inside_the_best_sentence():
     assert segments(text, []) == [(False, [(text, False)])]
 
 
+def test_answer_card_comes_first_with_its_post(client):
+    html = page_text(client.get("/", query_string={"q": "Who is professor of leadership at Henley?"}))
+    card = html.split('<section class="answer"')[1].split("</section>")[0]
+    assert html.index('<section class="answer"') < html.index('<ol class="results">')
+    assert (
+        '<p class="answer-text">Today I’m talking to David Pendleton, who is Professor of Leadership at Henley '
+        "Business School.</p>"
+    ) in card
+    assert "From <cite>In Conversation with David Pendleton</cite></p>" in card
+
+
+def test_answer_from_an_untitled_post_says_so(client):
+    html = page_text(client.get("/", query_string={"q": "What is HEEC dedicated to?"}))
+    card = html.split('<section class="answer"')[1].split("</section>")[0]
+    assert "HEEC are dedicated to generating solid and reliable evidence" in card
+    assert "From <span>an untitled excerpt</span></p>" in card
+
+
 def test_missing_attribution_is_shown_honestly(client):
     html = page_text(client.get("/", query_string={"q": "Health Equity Evidence Centre"}))
     first = html.split('<li class="result"')[1].split("</li>")[0]
@@ -69,6 +87,7 @@ def test_hostile_corpus_fields_render_as_text(hostile_index):
     client = create_test_app(hostile_index).test_client()
     html = page_text(client.get("/", query_string={"q": "orchard bees"}))
     body = html.split('<div id="output">')[1]
+    assert '<section class="answer"' in body
     assert "<script" not in body and "<img" not in body
     assert "&lt;script&gt;window.__pwned = &#39;title&#39;&lt;/script&gt;Orchard bees" in body
     assert "&lt;img src=x onerror=&#34;window.__pwned = &#39;author&#39;&#34;&gt;" in body
