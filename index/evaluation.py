@@ -84,6 +84,6 @@ def open_or_build(
         if manifest.corpus_sha256 == corpus_sha256(dataset.posts) and manifest.settings == wanted:
             return Index.open(work_dir, encoder=encoder), {}
     except IndexFormatError:
-        pass
+        pass  # no usable version there yet (or one in an older format): build one
     summary = build(dataset.posts, work_dir, encoder=encoder, settings=settings, progress=progress)
     return Index.open(work_dir, encoder=encoder), {"embedded": summary.embedded}

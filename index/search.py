@@ -116,7 +116,7 @@ class Index:
             fused = rrf(_ranks(ids, dense_ids), _ranks(ids, lexical.ids), self.fusion.rrf_k, alpha)
         else:
             dense_all = self.vectors.scores_of(vector, ids)
-            fused = convex(dense_all, dense_scores, lexical_all[ids], lexical.scores, alpha)
+            fused = convex(dense_all, dense_scores, lexical_all[ids], lexical.scores, alpha, self.fusion.normalisation)
         order = np.argsort(-fused, kind="stable")
         return Ranked(ids[order], fused[order])
 
