@@ -132,6 +132,8 @@ def summarise(questions: list[SquadQuestion], outcomes: list[dict[str, bool]]) -
     for name in ("answer_sentence@1", "answer_sentence@3", "answer_passage@1", "passage_recall@1", "passage_recall@5"):
         summary[name] = _mean([o[name] for o in answerable])
     summary["answered"] = _mean([o["answered"] for o in outcomes])
+    answered = [o for o in answerable if o["answered"]]
+    summary["answer_precision"] = _mean([o["answer_sentence@1"] for o in answered])
     if len(answerable) < len(questions):
         unanswerable = [o for q, o in zip(questions, outcomes, strict=True) if not q.answerable]
         summary["abstention_accuracy"] = _mean(

@@ -70,7 +70,7 @@ def test_evaluate_squad_on_a_tiny_file(tmp_path):
     assert result["questions"] == 4 and result["answerable"] == 3
     assert result["answer_sentence@1"] == 1.0 and result["passage_recall@1"] == 1.0
     assert result["tune"]["questions"] == 2 and result["rest"]["questions"] == 2
-    assert 0.0 <= result["abstention_accuracy"] <= 1.0
+    assert 0.0 <= result["abstention_accuracy"] <= 1.0 and 0.0 <= result["answer_precision"] <= 1.0
     again = evaluate_squad(path, work_dir=tmp_path / "work")
     assert again["index_version"] == result["index_version"] and again["passages"] == 2
     assert json.loads(json.dumps(again)) == again
