@@ -23,17 +23,18 @@ class AnswerSettings:
     """How sentences compete and when to abstain; measured on SQuAD dev (see the README), nothing per corpus.
 
     Sentences of the best `passages` passages compete. A sentence scores cosine * its cosine with the question
-    + lexical * the idf-weighted share of the question's terms it holds + retrieval * its passage's fused score
-    over the best passage's (weights chosen on half of v1.1's articles). Confidence is the estimated chance that
-    the sentence holds the answer: a logistic function of its cosine and term share, which, unlike fused scores,
-    mean the same in every corpus (fitted on half of v2.0's articles, unanswerable questions included). Below
-    `threshold` (the best answer-or-abstain accuracy on that half) the service abstains.
+    + lexical * the idf-weighted share of the question's terms it holds + retrieval * its passage's fused score,
+    scaled to [0, 1] between the worst and best candidate passage (weights chosen on half of v1.1's articles).
+    Confidence is the estimated chance that the sentence holds the answer: a logistic function of its cosine and
+    term share, which, unlike fused scores, mean the same in every corpus (fitted on half of v2.0's articles,
+    unanswerable questions included). Below `threshold` (the best answer-or-abstain accuracy on that half) the
+    service abstains.
     """
 
     passages: int = 10
     cosine: float = 1.0
     lexical: float = 1.0
-    retrieval: float = 0.5
+    retrieval: float = 0.25
     confidence_bias: float = -4.556
     confidence_cosine: float = 3.685
     confidence_lexical: float = 3.251
@@ -97,8 +98,7 @@ def rank_sentences(index: Index, question: str, hits: list[Hit], settings: Answe
     weights = query_term_weights(index.lexical, question)
     texts = [hit.passage.text[start:end] for hit, start, end in spans]
     shares = np.array([coverage(weights, set(terms)) for terms in analyse(texts)], dtype=np.float32)
-    best = max(hits[0].score, 1e-9)
-    retrieval = np.array([hit.score / best for hit, _, _ in spans], dtype=np.float32)
+    retrieval = _scaled([hit.score for hit, _, _ in spans])
     scores = settings.cosine * cosines + settings.lexical * shares + settings.retrieval * retrieval
     logits = settings.confidence_bias + settings.confidence_cosine * cosines + settings.confidence_lexical * shares
     candidates = []
@@ -107,6 +107,13 @@ def rank_sentences(index: Index, question: str, hits: list[Hit], settings: Answe
         confidence = 1.0 / (1.0 + math.exp(-float(logits[number])))
         candidates.append(Answer(texts[number], start, end, confidence, float(scores[number]), hit.passage, hit.post))
     return candidates
+
+
+def _scaled(scores: list[float]) -> np.ndarray:
+    """Passage scores mapped onto [0, 1] among the candidates, so any fusion (convex, z-scored, RRF) weighs the same."""
+    values = np.asarray(scores, dtype=np.float32)
+    spread = float(values.max() - values.min())
+    return (values - values.min()) / spread if spread > 0 else np.ones_like(values)
 
 
 def _sentences(index: Index, hits: list[Hit]) -> tuple[list[tuple[Hit, int, int]], np.ndarray]:
