@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 
-from index import SearchError
-from index.store import verify_current
+from index import Index, SearchError
 from service.config import DEFAULTS
 from service.reload import install_sighup_in_worker
 
@@ -36,6 +36,13 @@ class Server(BaseApplication):
         return create_app({"INDEX_DIR": self.index_dir})
 
 
+def forget_worker_metrics(server: object, worker: object) -> None:
+    """A dead worker's live gauges must not linger in the multi-process metrics."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
+
+
 def default_workers() -> int:
     """One worker per core this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -50,18 +57,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=int(os.environ.get("BLOG_SEARCH_THREADS", "4")))
     args = parser.parse_args(argv)
     try:
-        version = verify_current(Path(args.index)).version
+        # The same full open each worker will do, so a bad index stops here with its message, before any fork.
+        version = Index.open(Path(args.index)).version
     except SearchError as exc:
         print(f"error: cannot serve {args.index}: {exc}", file=sys.stderr)
         return 2
     print(f"serving index version {version} from {args.index}", flush=True)
+    # Workers record metrics in files here, so /metrics adds up all workers whichever one is scraped.
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="blog-search-metrics-"))
     options = {
         "bind": f"{args.host}:{args.port}",
         "workers": args.workers,
         "threads": args.threads,
         "worker_class": "gthread",
         "timeout": 60,
-        "accesslog": "-",
+        # The app writes one structured line per request (service/observability.py); gunicorn's would repeat it.
+        "accesslog": None,
+        "child_exit": forget_worker_metrics,
+        # gunicorn's control socket is one path per user shared by every server, and its thread in the master
+        # left workers that failed to boot hanging instead of letting gunicorn stop with the error.
+        "control_socket_disable": True,
         # gunicorn makes SIGHUP kill a worker; this makes a worker reload the index instead.
         "post_worker_init": install_sighup_in_worker,
     }

@@ -14,7 +14,9 @@ from service.api import api
 from service.config import load_config
 from service.errors import register_error_handlers
 from service.headers import register_headers
+from service.observability import install_observability
 from service.ops import ops
+from service.ratelimit import install_rate_limit
 from service.reload import ServedIndex
 from service.web import web
 
@@ -27,6 +29,8 @@ def create_app(config: Mapping[str, Any] | None = None, index: Index | None = No
     root = Path(app.config["INDEX_DIR"])
     app.extensions["served_index"] = ServedIndex(root, index or Index.open(root), app.config["RELOAD_INTERVAL"])
     register_error_handlers(app)
+    install_observability(app)
+    install_rate_limit(app)
     app.register_blueprint(api)
     app.register_blueprint(ops)
     app.register_blueprint(admin)

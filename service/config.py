@@ -15,6 +15,11 @@ DEFAULTS: dict[str, Any] = {
     "ADMIN_TOKEN": "",
     # Seconds between checks for a new `current` version; 0 turns polling off.
     "RELOAD_INTERVAL": 1.0,
+    # Requests per minute each client may make to /api, and how many it may make at once; 0 turns the limit off.
+    "RATE_LIMIT_PER_MINUTE": 1200,
+    "RATE_LIMIT_BURST": 120,
+    # Behind a reverse proxy: take the client address from X-Forwarded-For (only if the proxy sets it).
+    "TRUST_PROXY": False,
     # Sites allowed to frame /embed and to call /api from a browser; none by default.
     "ALLOWED_ORIGINS": "",
 }
@@ -26,6 +31,8 @@ def load_config(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     for name, default in DEFAULTS.items():
         raw = os.environ.get(ENV_PREFIX + name)
         if raw is not None:
-            config[name] = type(default)(raw)
+            config[name] = (
+                raw.strip().lower() in {"1", "true", "yes", "on"} if isinstance(default, bool) else type(default)(raw)
+            )
     config.update(overrides or {})
     return config
