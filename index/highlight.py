@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from index.lexical import analyse
+from index.lexical import analyse, analyse_word
 from index.sentences import sentence_spans
 from index.term_weights import coverage
 
@@ -16,9 +16,7 @@ def term_spans(text: str, query: str) -> list[tuple[int, int]]:
     wanted = set(analyse([query])[0])
     if not wanted:
         return []
-    words = list(_WORD.finditer(text))
-    stems = analyse([m.group() for m in words])
-    return [(m.start(), m.end()) for m, stem in zip(words, stems, strict=True) if stem and stem[0] in wanted]
+    return [(m.start(), m.end()) for m in _WORD.finditer(text) if analyse_word(m.group()) in wanted]
 
 
 def best_sentence(text: str, weights: dict[str, float]) -> tuple[int, int] | None:

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import bm25s
 import numpy as np
 import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
 
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 _STEMMER = Stemmer.Stemmer("english")
+# bm25s.tokenize's own steps (its default token pattern, its English stop words, then the stemmer), done here
+# without its per-call set-up, which cost more than the search itself on short texts.
+_WORDS = re.compile(r"(?u)\b\w\w+\b")
+_STOPWORDS = frozenset(STOPWORDS_EN)
 
 
 @dataclass(frozen=True)
@@ -22,9 +28,15 @@ class LexicalSettings:
 
 def analyse(texts: list[str]) -> list[list[str]]:
     """Lower-cased, stop-word-free, stemmed terms; queries and passages go through the same steps."""
-    return bm25s.tokenize(
-        texts, lower=True, stopwords="en", stemmer=_STEMMER.stemWords, return_ids=False, show_progress=False
-    )
+    return [_STEMMER.stemWords([w for w in _WORDS.findall(text.lower()) if w not in _STOPWORDS]) for text in texts]
+
+
+def analyse_word(word: str) -> str | None:
+    """One word's term, or None for a stop word or a word too short to index."""
+    word = word.lower()
+    if len(word) < 2 or word in _STOPWORDS:
+        return None
+    return _STEMMER.stemWord(word)
 
 
 class LexicalIndex:

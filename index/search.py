@@ -106,7 +106,12 @@ class Index:
         if mode == "bm25":
             return self._lexical_top(self.lexical.scores(query), depth, allowed)
         vector = self.encoder.encode([query])[0]
-        dense_scores, dense_ids = self.vectors.search(vector, depth, allowed)
+        dense_all = self.vectors.all_scores(vector)
+        if dense_all is None:
+            dense_scores, dense_ids = self.vectors.search(vector, depth, allowed)
+        else:
+            dense = _top(dense_all, depth, allowed, positive_only=False)
+            dense_scores, dense_ids = dense.scores, dense.ids
         if mode == "dense":
             return Ranked(dense_ids, dense_scores)
         lexical_all = self.lexical.scores(query)
@@ -115,28 +120,34 @@ class Index:
         if self.fusion.method == "rrf":
             fused = rrf(_ranks(ids, dense_ids), _ranks(ids, lexical.ids), self.fusion.rrf_k, alpha)
         else:
-            dense_all = self.vectors.scores_of(vector, ids)
-            fused = convex(dense_all, dense_scores, lexical_all[ids], lexical.scores, alpha, self.fusion.normalisation)
+            union = self.vectors.scores_of(vector, ids) if dense_all is None else dense_all[ids]
+            fused = convex(union, dense_scores, lexical_all[ids], lexical.scores, alpha, self.fusion.normalisation)
         order = np.argsort(-fused, kind="stable")
         return Ranked(ids[order], fused[order])
 
     def _lexical_top(self, scores: np.ndarray, depth: int, allowed: np.ndarray | None) -> Ranked:
-        candidates = np.arange(len(scores)) if allowed is None else allowed
-        values = scores[candidates]
         # A passage that shares no term with the query is no BM25 match at all.
-        keep = values > 0
-        candidates, values = candidates[keep], values[keep]
-        if len(values) > depth:
-            top = np.argpartition(-values, depth - 1)[:depth]
-            candidates, values = candidates[top], values[top]
-        order = np.argsort(-values, kind="stable")
-        return Ranked(candidates[order].astype(np.int64), values[order])
+        return _top(scores, depth, allowed, positive_only=True)
 
     def _hit(self, rank: int, passage_index: int, score: float, query: str) -> Hit:
         passage = self.passages[passage_index]
         terms = merge_spans(term_spans(passage.text, query))
         sentence = best_sentence(passage.text, query_term_weights(self.lexical, query))
         return Hit(rank, score, passage, self.posts[passage.post_id], terms, sentence)
+
+
+def _top(scores: np.ndarray, depth: int, allowed: np.ndarray | None, positive_only: bool) -> Ranked:
+    """The depth best of the allowed passages by score, best first."""
+    candidates = np.arange(len(scores)) if allowed is None else allowed
+    values = scores[candidates]
+    if positive_only:
+        keep = values > 0
+        candidates, values = candidates[keep], values[keep]
+    if len(values) > depth:
+        top = np.argpartition(-values, depth - 1)[:depth]
+        candidates, values = candidates[top], values[top]
+    order = np.argsort(-values, kind="stable")
+    return Ranked(candidates[order].astype(np.int64), values[order].astype(np.float32))
 
 
 def _ranks(ids: np.ndarray, ranked: np.ndarray) -> np.ndarray:

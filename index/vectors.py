@@ -30,6 +30,11 @@ class VectorIndex:
         if self.ivf is not None:
             self.ivf.nprobe = probes(self.ivf.nlist)
         self.kind = f"ivf{self.ivf.nlist}-flat-ip" if self.ivf is not None else "flat-ip"
+        # An exact index's vectors, seen as one (passages x dimension) array without a copy (memory-mapped).
+        self.matrix = None
+        if self.ivf is None and self.size:
+            flat = faiss.rev_swig_ptr(faiss.downcast_index(index).get_xb(), self.size * index.d)
+            self.matrix = flat.reshape(self.size, index.d)
 
     @classmethod
     def build(cls, vectors: np.ndarray, exact_limit: int = EXACT_LIMIT, seed: int = 1234) -> VectorIndex:
@@ -73,6 +78,13 @@ class VectorIndex:
         scores, ids = self.index.search(query.reshape(1, -1), k, params=params)
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep]
+
+    def all_scores(self, query: np.ndarray) -> np.ndarray | None:
+        """Every passage's inner product with the query for an exact index (one matrix-vector product), else None.
+
+        For hybrid search this beats a FAISS top-1000 search plus rescoring by an order of magnitude.
+        """
+        return None if self.matrix is None else self.matrix @ query.reshape(-1)
 
     def scores_of(self, query: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """Exact inner products of the query with the given passages' vectors."""
