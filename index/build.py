@@ -18,7 +18,7 @@ from index.encoder import Encoder, SentenceTransformerEncoder, load_tokenizer
 from index.lexical import LexicalIndex, LexicalSettings
 from index.modelspec import verified_model_dir
 from index.onnx_encoder import OnnxEncoder
-from index.onnx_export import MODEL_CACHE_DIR, cached_onnx_model, place_model
+from index.onnx_export import MODEL_CACHE_DIR, cached_onnx_model, cached_query_model, place_model
 from index.passages import PassageSettings, embedding_text, split_post
 from index.records import Passage, Post
 from index.sentence_vectors import SENTENCES_FILE, embed_sentences
@@ -118,6 +118,7 @@ def build(
         lexical.save(building / store.LEXICAL_DIR)
         # The service embeds queries with this graph, so it must come from the weights the passages came from.
         place_model(cached_onnx_model(root / MODEL_CACHE_DIR), building)
+        place_model(cached_query_model(root / MODEL_CACHE_DIR), building)
         version = store.new_version_name()
         manifest = store.Manifest(
             format_version=store.FORMAT_VERSION,

@@ -13,7 +13,7 @@ from tqdm import tqdm
 from index.encoder import load_tokenizer
 from index.errors import IndexFormatError, ModelError
 from index.modelspec import ModelSpec, embedder_spec, verified_model_dir
-from index.onnx_export import ONNX_FILE
+from index.onnx_export import ONNX_FILE, QUERY_FILE
 
 DEFAULT_MAX_TOKENS = 256
 
@@ -81,10 +81,11 @@ def _max_seq_length(folder: Path) -> int:
 
 
 def version_query_encoder(folder: Path, listed_files: Iterable[str], threads: int = 1) -> OnnxEncoder:
-    """The ONNX encoder a version ships (its manifest has checked the file); refuses versions built without one."""
-    if ONNX_FILE not in listed_files:
-        raise IndexFormatError(
-            f"{folder} has no {ONNX_FILE} (built before the service embedded queries with onnxruntime); "
-            "rebuild the index with `python scripts/build_index.py`"
-        )
-    return OnnxEncoder(folder / ONNX_FILE, threads=threads)
+    """The query encoder a version ships (its manifest has checked the file): int8 where the build made one."""
+    for name in (QUERY_FILE, ONNX_FILE):
+        if name in listed_files:
+            return OnnxEncoder(folder / name, threads=threads)
+    raise IndexFormatError(
+        f"{folder} has no {ONNX_FILE} (built before the service embedded queries with onnxruntime); "
+        "rebuild the index with `python scripts/build_index.py`"
+    )

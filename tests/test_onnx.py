@@ -11,26 +11,34 @@ import pytest
 
 from index import Index, IndexFormatError, build, store
 from index.onnx_encoder import OnnxEncoder
-from index.onnx_export import MIN_COSINE, MODEL_CACHE_DIR, ONNX_FILE, cached_onnx_model
+from index.onnx_export import MIN_COSINE, MODEL_CACHE_DIR, ONNX_FILE, QUERY_FILE, cached_onnx_model
 from index.passages import embedding_text
 
 
 @pytest.fixture(scope="module")
 def onnx_index(index_root: Path) -> Index:
-    return Index.open(index_root)
+    """The version opened with its fp32 ONNX graph (the service's default is the int8 one)."""
+    return Index.open(index_root, encoder=OnnxEncoder(store.current_version(index_root) / ONNX_FILE))
 
 
 def test_version_ships_its_onnx_model_checked_by_the_manifest(index_root: Path):
     folder = store.current_version(index_root)
     manifest = json.loads((folder / store.MANIFEST).read_text())
-    assert manifest["files"][ONNX_FILE]["sha256"] == store.sha256_of(folder / ONNX_FILE)
+    for name in (ONNX_FILE, QUERY_FILE):
+        assert manifest["files"][name]["sha256"] == store.sha256_of(folder / name)
     cached = next((index_root / MODEL_CACHE_DIR).glob(f"*/{ONNX_FILE}"))
     assert cached.parent.name == manifest["model_sha256"], "the cache is keyed by the weights' sha256"
 
 
-def test_index_opens_with_the_onnx_encoder_by_default(onnx_index: Index):
-    assert isinstance(onnx_index.encoder, OnnxEncoder)
-    assert onnx_index.search("leadership in the NHS", k=3, mode="dense")
+def test_index_opens_with_the_int8_query_encoder_by_default(index_root: Path, onnx_index: Index):
+    served = Index.open(index_root)
+    assert isinstance(served.encoder, OnnxEncoder) and served.encoder.model_path.name == QUERY_FILE
+    for position, passage in enumerate(served.passages):
+        text = embedding_text(served.posts[passage.post_id], passage)
+        stored = onnx_index.vectors.index.reconstruct(position)
+        queried = served.encoder.encode([text])[0]
+        assert float(np.dot(stored, queried)) >= 0.9
+        assert served.search(text, k=1, mode="dense")[0].passage.id == passage.id
 
 
 def test_onnx_query_vectors_agree_with_the_build_vectors(onnx_index: Index):
@@ -70,8 +78,9 @@ def test_a_version_without_an_onnx_model_is_refused(index_root: Path, tmp_path: 
     copy = tmp_path / "v1"
     shutil.copytree(store.current_version(index_root), copy)
     manifest = json.loads((copy / store.MANIFEST).read_text())
-    del manifest["files"][ONNX_FILE]
-    (copy / ONNX_FILE).unlink()
+    for name in (ONNX_FILE, QUERY_FILE):
+        del manifest["files"][name]
+        (copy / name).unlink()
     (copy / store.MANIFEST).write_text(json.dumps(manifest))
     with pytest.raises(IndexFormatError, match="rebuild the index"):
         Index.open(copy)
