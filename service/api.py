@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from index import Filters, Index
 from index.answer import answer_question
-from index.fusion import MODES
+from service.contract import PARAMS, resolve
 from service.errors import ApiError
 
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -31,16 +31,19 @@ def query_text(name: str = "q") -> str:
     value = value.strip()
     if not value:
         raise ApiError(400, "empty_query", "the query is empty; type some words to search for")
-    limit = current_app.config["MAX_QUERY_CHARS"]
+    limit = resolve(PARAMS[name].max_length, current_app.config)
     if len(value) > limit:
         raise ApiError(400, "query_too_long", f"the query has {len(value)} characters; the limit is {limit}")
     return value
 
 
-def int_arg(name: str, default: int, low: int, high: int) -> int:
+def int_arg(name: str) -> int:
+    """A whole number within the contract's bounds; absent or empty means the contract's default."""
+    param, config = PARAMS[name], current_app.config
+    low, high = resolve(param.minimum, config), resolve(param.maximum, config)
     raw = request.args.get(name)
     if raw is None or raw == "":
-        return default
+        return resolve(param.default, config)
     try:
         value = int(raw)
     except ValueError:
@@ -51,27 +54,35 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
 
 
 def float_arg(name: str) -> float | None:
+    """A number within the contract's bounds (never NaN or infinite); None when absent or empty."""
+    param, config = PARAMS[name], current_app.config
+    low, high = resolve(param.minimum, config), resolve(param.maximum, config)
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
     try:
         value = float(raw)
     except ValueError:
-        raise ApiError(400, f"bad_{name}", f"{name} must be a number from 0 to 1") from None
-    if not 0.0 <= value <= 1.0:
-        raise ApiError(400, f"bad_{name}", f"{name} must be a number from 0 to 1")
+        raise ApiError(400, f"bad_{name}", f"{name} must be a number from {low} to {high}") from None
+    if not low <= value <= high:
+        raise ApiError(400, f"bad_{name}", f"{name} must be a number from {low} to {high}")
+    return value
+
+
+def choice_arg(name: str) -> str:
+    """One of the contract's values; absent or empty means the contract's default."""
+    param = PARAMS[name]
+    value = request.args.get(name) or resolve(param.default, current_app.config)
+    if value not in param.enum:
+        raise ApiError(400, f"bad_{name}", f"{name} must be one of {', '.join(param.enum)}")
     return value
 
 
 def search_params() -> dict[str, Any]:
     """Every search parameter, validated; shared by /api/search, /api/answer and the page."""
-    mode = request.args.get("mode") or "hybrid"
-    if mode not in MODES:
-        raise ApiError(400, "bad_mode", f"mode must be one of {', '.join(MODES)}")
-    config = current_app.config
     return {
-        "k": int_arg("k", config["DEFAULT_K"], 1, config["MAX_K"]),
-        "mode": mode,
+        "k": int_arg("k"),
+        "mode": choice_arg("mode"),
         "alpha": float_arg("alpha"),
         "filters": Filters(
             author=request.args.get("author") or None,
@@ -109,8 +120,3 @@ def answer() -> ResponseReturnValue:
             "results": [hit.to_json() for hit in result.hits],
         }
     )
-
-
-@api.route("/<path:_unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-def unknown(_unknown: str) -> ResponseReturnValue:
-    raise ApiError(404, "not_found", f"no API endpoint at {request.path}; see /openapi.json")

@@ -14,7 +14,9 @@ from service.api import api
 from service.config import load_config
 from service.errors import register_error_handlers
 from service.headers import register_headers
+from service.limits import install_body_limit
 from service.observability import install_observability
+from service.openapi import openapi
 from service.ops import ops
 from service.ratelimit import install_rate_limit
 from service.reload import ServedIndex
@@ -31,7 +33,9 @@ def create_app(config: Mapping[str, Any] | None = None, index: Index | None = No
     register_error_handlers(app)
     install_observability(app)
     install_rate_limit(app)
+    install_body_limit(app)
     app.register_blueprint(api)
+    app.register_blueprint(openapi)
     app.register_blueprint(ops)
     app.register_blueprint(admin)
     app.register_blueprint(web)

@@ -11,6 +11,8 @@ DEFAULTS: dict[str, Any] = {
     "MAX_QUERY_CHARS": 1000,
     "DEFAULT_K": 10,
     "MAX_K": 100,
+    # Bytes a request body may have; no endpoint takes one, so anything bigger is refused with 413.
+    "MAX_CONTENT_LENGTH": 16 * 1024,
     # Off when empty: the token `POST /admin/reload` requires.
     "ADMIN_TOKEN": "",
     # Seconds between checks for a new `current` version; 0 turns polling off.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
 from index.errors import QueryError
 
@@ -34,7 +34,17 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response | tuple[Response, int]:
-        if not request.path.startswith("/api"):
+        """Under /api every HTTP error, a 500 included, gets the JSON shape; its description never holds a traceback."""
+        if not is_api_path(request.path):
             return exc.get_response()
         code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(exc.code or 500, code, exc.description or exc.name)
+        message = exc.description or exc.name
+        if isinstance(exc, NotFound):
+            message = f"no API endpoint at {request.path}; see /openapi.json"
+        # Allow on a 405 says which methods the route takes.
+        headers = {name: value for name, value in exc.get_headers() if name != "Content-Type"}
+        return error_response(exc.code or 500, code, message, headers)
+
+
+def is_api_path(path: str) -> bool:
+    return path == "/api" or path.startswith("/api/")

@@ -1,0 +1,198 @@
+"""The API's contract: the query parameters service/api.py validates with, and the response shapes it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from index.fusion import MODES
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A bound or default read from the app's settings, so the contract follows MAX_K and friends."""
+
+    name: str
+
+
+Value = int | float | str | Setting | None
+
+
+def resolve(value: Value, config: Mapping[str, Any]) -> Any:
+    return config[value.name] if isinstance(value, Setting) else value
+
+
+@dataclass(frozen=True)
+class Param:
+    """One query parameter: its JSON Schema type, bounds and default (a bad value gets a 400)."""
+
+    name: str
+    type: str
+    description: str
+    required: bool = False
+    minimum: Value = None
+    maximum: Value = None
+    max_length: Value = None
+    default: Value = None
+    enum: tuple[str, ...] = ()
+    format: str | None = None
+    pattern: str | None = None
+
+    def schema(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """The parameter's JSON Schema with every bound resolved against the settings."""
+        schema: dict[str, Any] = {"type": self.type}
+        for key, value in (
+            ("minimum", self.minimum),
+            ("maximum", self.maximum),
+            ("maxLength", self.max_length),
+            ("default", self.default),
+        ):
+            if value is not None:
+                schema[key] = resolve(value, config)
+        if self.type == "string" and self.required:
+            schema["minLength"] = 1
+        if self.enum:
+            schema["enum"] = list(self.enum)
+        if self.format:
+            schema["format"] = self.format
+        if self.pattern:
+            schema["pattern"] = self.pattern
+        return schema
+
+
+QUERY = Param(
+    "q",
+    "string",
+    "The query or question. Leading and trailing white space is ignored; what remains must not be empty and "
+    "must not be longer than MAX_QUERY_CHARS characters.",
+    required=True,
+    max_length=Setting("MAX_QUERY_CHARS"),
+    # At least one character that is not white space: a blank query is refused with `empty_query`.
+    pattern=r"\S",
+)
+SEARCH_PARAMS = (
+    QUERY,
+    Param(
+        "k",
+        "integer",
+        "How many results to return, from 1 to MAX_K.",
+        minimum=1,
+        maximum=Setting("MAX_K"),
+        default=Setting("DEFAULT_K"),
+    ),
+    Param(
+        "mode",
+        "string",
+        "Retrieval: `hybrid` fuses `dense` (the model's vectors) and `bm25` (words).",
+        enum=MODES,
+        default="hybrid",
+    ),
+    Param(
+        "alpha",
+        "number",
+        "The dense side's weight in hybrid fusion, from 0 to 1; the index's tuned default when absent.",
+        minimum=0,
+        maximum=1,
+    ),
+    Param("author", "string", "Only posts by this author (case-insensitive)."),
+    Param("tag", "string", "Only posts with this tag (case-insensitive)."),
+    Param("from", "string", "Only posts published on or after this ISO 8601 date.", format="date"),
+    Param("to", "string", "Only posts published on or before this ISO 8601 date.", format="date"),
+)
+PARAMS = {param.name: param for param in SEARCH_PARAMS}
+
+# The JSON shapes of the responses; /openapi.json publishes them, and tests check every response against them.
+NULLABLE_STRING = {"type": ["string", "null"]}
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message"],
+                "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+            }
+        },
+    },
+    "Post": {
+        "description": "Attribution; what the source does not give is null, never invented.",
+        "type": "object",
+        "required": ["id", "title", "author", "url", "published", "tags", "source"],
+        "properties": {
+            "id": {"type": "string"},
+            "title": NULLABLE_STRING,
+            "author": {**NULLABLE_STRING, "description": "The name readers see."},
+            "url": NULLABLE_STRING,
+            "published": {**NULLABLE_STRING, "description": "An ISO 8601 date or date-time."},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "source": NULLABLE_STRING,
+        },
+    },
+    "Highlight": {
+        "description": "A span of the result's text: its best sentence (kind `sentence`) or a query term (`term`).",
+        "type": "object",
+        "required": ["start", "end", "kind"],
+        "properties": {
+            "start": {"type": "integer", "minimum": 0},
+            "end": {"type": "integer", "minimum": 0},
+            "kind": {"type": "string"},
+        },
+    },
+    "Result": {
+        "type": "object",
+        "required": ["rank", "score", "passage_id", "text", "highlights", "post"],
+        "properties": {
+            "rank": {"type": "integer", "minimum": 1},
+            "score": {"type": "number"},
+            "passage_id": {"type": "string"},
+            "text": {"type": "string"},
+            "highlights": {"type": "array", "items": {"$ref": "#/components/schemas/Highlight"}},
+            "post": {"$ref": "#/components/schemas/Post"},
+        },
+    },
+    "SearchResponse": {
+        "type": "object",
+        "required": ["query", "took_ms", "results"],
+        "properties": {
+            "query": {"type": "string"},
+            "took_ms": {"type": "number", "minimum": 0},
+            "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
+        },
+    },
+    "Answer": {
+        "description": "The sentence that answers the question, with its offsets in the passage's text.",
+        "type": "object",
+        "required": ["text", "start", "end", "confidence", "passage_id", "post"],
+        "properties": {
+            "text": {"type": "string"},
+            "start": {"type": "integer", "minimum": 0},
+            "end": {"type": "integer", "minimum": 0},
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            "passage_id": {"type": "string"},
+            "post": {"$ref": "#/components/schemas/Post"},
+        },
+    },
+    "AnswerResponse": {
+        "type": "object",
+        "required": ["question", "took_ms", "answer", "results"],
+        "properties": {
+            "question": {"type": "string"},
+            "took_ms": {"type": "number", "minimum": 0},
+            "answer": {"oneOf": [{"$ref": "#/components/schemas/Answer"}, {"type": "null"}]},
+            "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
+        },
+    },
+    "Status": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
+    "ReloadOutcome": {
+        "type": "object",
+        "required": ["status", "version", "previous", "error"],
+        "properties": {
+            "status": {"type": "string"},
+            "version": NULLABLE_STRING,
+            "previous": NULLABLE_STRING,
+            "error": NULLABLE_STRING,
+        },
+    },
+}
