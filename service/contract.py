@@ -61,6 +61,8 @@ class Param:
         return schema
 
 
+NOT_BLANK = "[^" + "".join(f"\\u{code:04x}" for code in range(0x10000) if chr(code).isspace()) + "]"
+
 QUERY = Param(
     "q",
     "string",
@@ -68,8 +70,9 @@ QUERY = Param(
     "must not be longer than MAX_QUERY_CHARS characters.",
     required=True,
     max_length=Setting("MAX_QUERY_CHARS"),
-    # At least one character that is not white space: a blank query is refused with `empty_query`.
-    pattern=r"\S",
+    # At least one character that is not white space as Python's str.strip() sees it (the validator's test):
+    # a regex \S differs, e.g. on U+001C, which strip() removes, so the spec spells the class out.
+    pattern=NOT_BLANK,
 )
 SEARCH_PARAMS = (
     QUERY,
