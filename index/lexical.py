@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import bm25s
@@ -31,8 +32,9 @@ def analyse(texts: list[str]) -> list[list[str]]:
     return [_STEMMER.stemWords([w for w in _WORDS.findall(text.lower()) if w not in _STOPWORDS]) for text in texts]
 
 
+@lru_cache(maxsize=200_000)
 def analyse_word(word: str) -> str | None:
-    """One word's term, or None for a stop word or a word too short to index."""
+    """One word's term, or None for a stop word or a word too short to index (cached: highlighting asks per word)."""
     word = word.lower()
     if len(word) < 2 or word in _STOPWORDS:
         return None

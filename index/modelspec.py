@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import os
 import re
@@ -11,6 +10,7 @@ from functools import cache
 from pathlib import Path
 
 from index.errors import ModelError
+from index.store import sha256_of
 
 MODELS_TXT = Path(__file__).resolve().parent.parent / "models.txt"
 
@@ -74,11 +74,7 @@ def model_dir(spec: ModelSpec) -> Path:
 
 @cache
 def _file_sha256(path: Path, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return sha256_of(path)
 
 
 def file_sha256(path: Path) -> str:

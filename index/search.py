@@ -95,8 +95,9 @@ class Index:
             raise QueryError("bad_alpha", "alpha must be between 0 and 1")
         allowed = (filters or Filters()).allowed(self.passages, self.posts)
         ranked = self.rank(query, max(k, 1), mode, alpha, allowed)
+        weights = query_term_weights(self.lexical, query)
         return [
-            self._hit(rank, int(i), float(s), query)
+            self._hit(rank, int(i), float(s), query, weights)
             for rank, (i, s) in enumerate(zip(ranked.ids[:k], ranked.scores[:k], strict=True), 1)
         ]
 
@@ -129,10 +130,10 @@ class Index:
         # A passage that shares no term with the query is no BM25 match at all.
         return _top(scores, depth, allowed, positive_only=True)
 
-    def _hit(self, rank: int, passage_index: int, score: float, query: str) -> Hit:
+    def _hit(self, rank: int, passage_index: int, score: float, query: str, weights: dict[str, float]) -> Hit:
         passage = self.passages[passage_index]
         terms = merge_spans(term_spans(passage.text, query))
-        sentence = best_sentence(passage.text, query_term_weights(self.lexical, query))
+        sentence = best_sentence(passage.text, weights)
         return Hit(rank, score, passage, self.posts[passage.post_id], terms, sentence)
 
 
