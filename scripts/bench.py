@@ -27,7 +27,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quantization", action="store_true", help="instead: the int8 models' nDCG@10 and speed")
     parser.add_argument("--ann", type=int, metavar="N", help="instead: IVF recall@10 and latency at N vectors")
     parser.add_argument("--index", metavar="DIR", help="with --quantization or --ann: an index of the corpus to reuse")
+    parser.add_argument(
+        "--load", action="store_true", help="instead: 16 clients for --seconds (default 60), then again with a publish"
+    )
     args = parser.parse_args(argv)
+    if args.load:
+        return load(Path(args.scifact), args, parser.get_default("seconds"))
     if args.quantization or args.ann:
         return side_study(Path(args.scifact), args.ann, args.index, args.json)
     if importlib.util.find_spec("txtai") is None:
@@ -46,6 +51,28 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result))
     return 0
+
+
+def load(beir: Path, args: argparse.Namespace, default_seconds: float) -> int:
+    """The soak test (issue 8): zero errors expected, with and without a new version published mid-run."""
+    from index.benchmark_load import load_study
+
+    seconds = 60.0 if args.seconds == default_seconds else args.seconds
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as work:
+        result = load_study(beir, Path(work), seconds=seconds, max_posts=args.max_posts, say=print)
+    for part in ("steady", "with_publish"):
+        figures = result[part]
+        print(
+            f"{part:<13} {figures['requests']} requests, {figures['errors']} errors, p50 {figures['p50_ms']} ms, "
+            f"p99 {figures['p99_ms']} ms, {figures['qps']} req/s"
+        )
+    print(
+        f"versions: first {result['first_version']}, published {result['published_version']} after "
+        f"{result['published_after_s']} s, served from {result['switched_after_s']} s: {result['served_after']}"
+    )
+    if args.json:
+        print(json.dumps(result))
+    return 0 if result["steady"]["errors"] == 0 and result["with_publish"]["errors"] == 0 else 1
 
 
 def side_study(beir: Path, ann_vectors: int | None, existing: str | None, as_json: bool) -> int:
