@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -32,26 +33,12 @@ _exported_in_this_process: dict[str, Path] = {}
 def cached_onnx_model(cache_dir: Path, spec: ModelSpec | None = None) -> Path:
     """The model as ONNX under cache_dir/<weights sha256>/, exported and checked the first time it is asked for."""
     spec = spec or embedder_spec()
-    target = cache_dir / spec.sha256 / ONNX_FILE
-    if _intact(target):
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{ONNX_FILE}.{os.getpid()}")
-    try:
-        earlier = _exported_in_this_process.get(spec.sha256)
-        if earlier is not None and _intact(earlier):
-            # A build into a fresh root (tests do this often) reuses this process's export instead of redoing it.
-            shutil.copyfile(earlier, partial)
-        else:
-            export_onnx(verified_model_dir(spec), partial)
-            check_against_sentence_transformers(partial, spec)
-        digest = file_sha256(partial)
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
-    _sidecar(target).write_text(digest + "\n", encoding="utf-8")
-    _exported_in_this_process[spec.sha256] = target
-    return target
+
+    def export(partial: Path) -> None:
+        export_onnx(verified_model_dir(spec), partial)
+        check_against_sentence_transformers(partial, spec)
+
+    return _cached_file(cache_dir / spec.sha256 / ONNX_FILE, spec.sha256, export)
 
 
 def cached_query_model(cache_dir: Path, spec: ModelSpec | None = None) -> Path:
@@ -64,22 +51,33 @@ def cached_query_model(cache_dir: Path, spec: ModelSpec | None = None) -> Path:
 
     spec = spec or embedder_spec()
     fp32 = cached_onnx_model(cache_dir, spec)
-    target = fp32.with_name(QUERY_FILE)
+    return _cached_file(
+        fp32.with_name(QUERY_FILE), QUERY_FILE + spec.sha256, lambda partial: dynamic_int8(fp32, partial)
+    )
+
+
+def _cached_file(target: Path, key: str, make: Callable[[Path], None]) -> Path:
+    """target, made by `make` into a temporary name and renamed into place, with its sha256 in a sidecar file.
+
+    A second root in the same process (tests build into fresh roots often) copies this process's earlier file
+    instead of making it again.
+    """
     if _intact(target):
         return target
-    partial = target.with_name(f".{QUERY_FILE}.{os.getpid()}")
-    earlier = _exported_in_this_process.get(QUERY_FILE + spec.sha256)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{os.getpid()}")
+    earlier = _exported_in_this_process.get(key)
     try:
         if earlier is not None and _intact(earlier):
             shutil.copyfile(earlier, partial)
         else:
-            dynamic_int8(fp32, partial)
+            make(partial)
         digest = file_sha256(partial)
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
     _sidecar(target).write_text(digest + "\n", encoding="utf-8")
-    _exported_in_this_process[QUERY_FILE + spec.sha256] = target
+    _exported_in_this_process[key] = target
     return target
 
 
