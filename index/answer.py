@@ -128,16 +128,16 @@ def _sentences(index: Index, hits: list[Hit]) -> tuple[list[tuple[Hit, int, int]
     rows = [row for hit in hits for row in table.rows(number_of[hit.passage.id])]
     owners = [hit for hit in hits for _ in table.rows(number_of[hit.passage.id])]
     spans = [(hit, int(table.start[row]), int(table.end[row])) for hit, row in zip(owners, rows, strict=True)]
-    return spans, table.vectors[rows]
+    return spans, np.asarray(table.vectors[rows], dtype=np.float32)
 
 
 _STORED: weakref.WeakKeyDictionary[Index, tuple[SentenceTable, dict[str, int]] | None] = weakref.WeakKeyDictionary()
 
 
 def _stored_sentences(index: Index) -> tuple[SentenceTable, dict[str, int]] | None:
-    """The version's sentence table and each passage id's row, loaded once per opened index."""
+    """The version's sentence table with its vectors memory-mapped, and each passage id's row; once per index."""
     if index not in _STORED:
         path = index.folder / SENTENCES_FILE
-        table = SentenceTable.load(path) if path.is_file() else None
+        table = SentenceTable.load(path) if index.sentences is not None and path.is_file() else None
         _STORED[index] = table and (table, {p.id: n for n, p in enumerate(index.passages)})
     return _STORED[index]

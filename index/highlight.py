@@ -3,20 +3,72 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from index.lexical import analyse, analyse_word
 from index.sentences import sentence_spans
 from index.term_weights import coverage
 
-_WORD = re.compile(r"\w+")
+
+@dataclass(frozen=True)
+class QueryTerms:
+    """A query's weighted terms and a pattern that finds, in C, every word that may stem to one of them.
+
+    A Snowball English stem less its last letter begins every word it comes from (checked on all 812k words of
+    BEIR SciFact: the one exception was "dying", whose stem "die" is why a stem ending in "ie" also looks for
+    "-y"); each word the pattern finds is then stemmed and kept only if its stem is a query term.
+    """
+
+    weights: dict[str, float]
+    pattern: re.Pattern[str] | None
+
+    @classmethod
+    def of(cls, weights: dict[str, float]) -> QueryTerms:
+        prefixes = {stem[:-1] if len(stem) > 2 else stem for stem in weights}
+        prefixes |= {stem[:-2] + "y" for stem in weights if stem.endswith("ie") and len(stem) > 2}
+        if not prefixes:
+            return cls(weights, None)
+        alternatives = "|".join(re.escape(p) for p in sorted(prefixes, key=len, reverse=True))
+        return cls(weights, re.compile(rf"\b(?:{alternatives})\w*", re.IGNORECASE))
+
+    def matches(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, term) of every word of text whose stem is a query term (stop words never match)."""
+        if self.pattern is None:
+            return []
+        found = []
+        for match in self.pattern.finditer(text):
+            term = analyse_word(match.group())
+            if term in self.weights:
+                found.append((match.start(), match.end(), term))
+        return found
+
+
+def highlight(
+    text: str, query: QueryTerms, sentences: list[tuple[int, int]] | None = None
+) -> tuple[list[tuple[int, int]], tuple[int, int] | None]:
+    """The spans of the query's words and the best sentence (see best_sentence) in one pass over the text.
+
+    sentences are the text's sentence spans when the caller has them stored; otherwise they are split here.
+    """
+    matches = query.matches(text)
+    if not matches:
+        return [], None
+    spans = sentence_spans(text) if sentences is None else sentences
+    held: list[set[str]] = [set() for _ in spans]
+    number = 0
+    for start, _, term in matches:
+        while number < len(spans) - 1 and start >= spans[number][1]:
+            number += 1
+        held[number].add(term)
+    shares = [coverage(query.weights, terms) for terms in held]
+    best = max(range(len(spans)), key=shares.__getitem__) if spans else None
+    sentence = spans[best] if best is not None and shares[best] > 0 else None
+    return [(start, end) for start, end, _ in matches], sentence
 
 
 def term_spans(text: str, query: str) -> list[tuple[int, int]]:
-    """Every word of text whose stem is one of the query's (stop words never match)."""
-    wanted = set(analyse([query])[0])
-    if not wanted:
-        return []
-    return [(m.start(), m.end()) for m in _WORD.finditer(text) if analyse_word(m.group()) in wanted]
+    """Every word of text whose stem is one of the query's terms."""
+    return highlight(text, QueryTerms.of(dict.fromkeys(analyse([query])[0], 1.0)))[0]
 
 
 def best_sentence(text: str, weights: dict[str, float]) -> tuple[int, int] | None:
@@ -24,20 +76,4 @@ def best_sentence(text: str, weights: dict[str, float]) -> tuple[int, int] | Non
 
     Words, not the model: a search page must stay fast, and per-result model calls would not.
     """
-    spans = sentence_spans(text)
-    if not spans or not weights:
-        return None
-    shares = [coverage(weights, set(terms)) for terms in analyse([text[s:e] for s, e in spans])]
-    best = max(range(len(spans)), key=shares.__getitem__)
-    return spans[best] if shares[best] > 0 else None
-
-
-def merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sorted, non-overlapping spans covering the same characters."""
-    merged: list[tuple[int, int]] = []
-    for start, end in sorted(spans):
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-        else:
-            merged.append((start, end))
-    return merged
+    return highlight(text, QueryTerms.of(weights))[1]

@@ -29,10 +29,16 @@ class Post:
         return cls(**{**data, "tags": tuple(data.get("tags") or ())})
 
     def attribution(self) -> dict[str, Any]:
-        """The post fields every search result carries (everything but the text)."""
-        data = self.to_json()
-        del data["text"]
-        return data
+        """The post fields every search result carries (everything but the text); built by hand, as it is per hit."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "author": self.author,
+            "url": self.url,
+            "published": self.published,
+            "tags": list(self.tags),
+            "source": self.source,
+        }
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,11 @@ from index.encoder import Encoder
 from index.errors import IndexFormatError, QueryError
 from index.filters import Filters
 from index.fusion import MODES, FusionSettings, convex, rrf
-from index.highlight import best_sentence, merge_spans, term_spans
+from index.highlight import QueryTerms, highlight
 from index.lexical import LexicalIndex
 from index.onnx_encoder import version_query_encoder
 from index.records import Hit, Passage, Post
+from index.sentence_vectors import SENTENCES_FILE, SentenceTable
 from index.term_weights import query_term_weights
 from index.vectors import VectorIndex
 
@@ -42,6 +43,7 @@ class Index:
         lexical: LexicalIndex,
         encoder: Encoder,
         fusion: FusionSettings = FusionSettings(),
+        sentences: SentenceTable | None = None,
     ) -> None:
         self.folder = folder
         self.manifest = manifest
@@ -51,6 +53,9 @@ class Index:
         self.lexical = lexical
         self.encoder = encoder
         self.fusion = fusion
+        # Every passage's sentence offsets (vectors stay on disk, mapped when answers need them); None in a
+        # version built before sentences were stored, whose sentences are split per result instead.
+        self.sentences = sentences
 
     @property
     def version(self) -> str:
@@ -73,11 +78,15 @@ class Index:
             passages = [Passage.from_json(p) for p in _read_jsonl(folder / store.PASSAGES_FILE)]
             vectors = VectorIndex.load(folder / store.VECTORS_FILE)
             lexical = LexicalIndex.load(folder / store.LEXICAL_DIR)
+            sentences_file = folder / SENTENCES_FILE
+            sentences = SentenceTable.load(sentences_file, vectors=False) if sentences_file.is_file() else None
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
             raise IndexFormatError(f"{folder} cannot be loaded ({exc}); rebuild the index") from None
         if not (vectors.size == lexical.size == len(passages) == manifest.passages):
             raise IndexFormatError(f"{folder} has inconsistent passage counts; rebuild the index")
-        return cls(folder, manifest, posts, passages, vectors, lexical, encoder, fusion)
+        if sentences is not None and len(sentences.first) != len(passages) + 1:
+            raise IndexFormatError(f"{folder} has inconsistent sentence offsets; rebuild the index")
+        return cls(folder, manifest, posts, passages, vectors, lexical, encoder, fusion, sentences)
 
     def search(
         self,
@@ -95,60 +104,74 @@ class Index:
             raise QueryError("bad_alpha", "alpha must be between 0 and 1")
         allowed = (filters or Filters()).allowed(self.passages, self.posts)
         ranked = self.rank(query, max(k, 1), mode, alpha, allowed)
-        weights = query_term_weights(self.lexical, query)
+        terms = QueryTerms.of(query_term_weights(self.lexical, query))
         return [
-            self._hit(rank, int(i), float(s), query, weights)
+            self._hit(rank, int(i), float(s), terms)
             for rank, (i, s) in enumerate(zip(ranked.ids[:k], ranked.scores[:k], strict=True), 1)
         ]
 
     def rank(self, query: str, k: int, mode: str, alpha: float, allowed: np.ndarray | None = None) -> Ranked:
-        """Scores of the best passages (at least k of them when that many pass the filter), best first."""
-        depth = max(k, self.fusion.candidates)
+        """The k best passages (fewer only when fewer pass the filter or, for bm25, share a term), best first."""
         if mode == "bm25":
-            return self._lexical_top(self.lexical.scores(query), depth, allowed)
+            return _top(self.lexical.scores(query), k, allowed, positive_only=True)
         vector = self.encoder.encode([query])[0]
         dense_all = self.vectors.all_scores(vector)
+        if mode == "dense":
+            if dense_all is None:
+                scores, ids = self.vectors.search(vector, k, allowed)
+                return Ranked(ids, scores)
+            return _top(dense_all, k, allowed, positive_only=False)
+        # Hybrid: each side's `candidates` best passages; their union is fused and cut to k.
+        depth = max(k, self.fusion.candidates)
+        lexical_all = self.lexical.scores(query)
+        # A passage that shares no term with the query is no BM25 match at all.
+        lexical_ids = _best(lexical_all, depth, allowed, positive_only=True)
         if dense_all is None:
             dense_scores, dense_ids = self.vectors.search(vector, depth, allowed)
         else:
-            dense = _top(dense_all, depth, allowed, positive_only=False)
-            dense_scores, dense_ids = dense.scores, dense.ids
-        if mode == "dense":
-            return Ranked(dense_ids, dense_scores)
-        lexical_all = self.lexical.scores(query)
-        lexical = self._lexical_top(lexical_all, depth, allowed)
-        ids = np.union1d(dense_ids, lexical.ids).astype(np.int64)
+            dense_ids = _best(dense_all, depth, allowed, positive_only=False)
+            dense_scores = dense_all[dense_ids]
+        member = np.zeros(len(self.passages), dtype=bool)
+        member[dense_ids] = True
+        member[lexical_ids] = True
+        ids = np.flatnonzero(member)
         if self.fusion.method == "rrf":
-            fused = rrf(_ranks(ids, dense_ids), _ranks(ids, lexical.ids), self.fusion.rrf_k, alpha)
+            dense_order = dense_ids[np.argsort(-dense_scores, kind="stable")]
+            lexical_order = lexical_ids[np.argsort(-lexical_all[lexical_ids], kind="stable")]
+            fused = rrf(_ranks(ids, dense_order), _ranks(ids, lexical_order), self.fusion.rrf_k, alpha)
         else:
             union = self.vectors.scores_of(vector, ids) if dense_all is None else dense_all[ids]
-            fused = convex(union, dense_scores, lexical_all[ids], lexical.scores, alpha, self.fusion.normalisation)
-        order = np.argsort(-fused, kind="stable")
-        return Ranked(ids[order], fused[order])
+            lexical_top = lexical_all[lexical_ids]
+            fused = convex(union, dense_scores, lexical_all[ids], lexical_top, alpha, self.fusion.normalisation)
+        best = _top(fused, k, None, positive_only=False)
+        return Ranked(ids[best.ids], best.scores)
 
-    def _lexical_top(self, scores: np.ndarray, depth: int, allowed: np.ndarray | None) -> Ranked:
-        # A passage that shares no term with the query is no BM25 match at all.
-        return _top(scores, depth, allowed, positive_only=True)
-
-    def _hit(self, rank: int, passage_index: int, score: float, query: str, weights: dict[str, float]) -> Hit:
+    def _hit(self, rank: int, passage_index: int, score: float, terms: QueryTerms) -> Hit:
         passage = self.passages[passage_index]
-        terms = merge_spans(term_spans(passage.text, query))
-        sentence = best_sentence(passage.text, weights)
-        return Hit(rank, score, passage, self.posts[passage.post_id], terms, sentence)
+        sentences = None if self.sentences is None else self.sentences.spans(passage_index)
+        spans, sentence = highlight(passage.text, terms, sentences)
+        return Hit(rank, score, passage, self.posts[passage.post_id], spans, sentence)
+
+
+def _best(scores: np.ndarray, depth: int, allowed: np.ndarray | None, positive_only: bool) -> np.ndarray:
+    """Ids of the depth best of the allowed entries by score, in no particular order (a partition, not a sort)."""
+    candidates = np.arange(len(scores)) if allowed is None else allowed
+    values = scores if allowed is None else scores[candidates]
+    if positive_only:
+        keep = np.flatnonzero(values > 0)
+        candidates, values = candidates[keep], values[keep]
+    if len(values) > depth:
+        top = np.argpartition(-values, depth - 1)[:depth]
+        candidates = candidates[top]
+    return candidates.astype(np.int64, copy=False)
 
 
 def _top(scores: np.ndarray, depth: int, allowed: np.ndarray | None, positive_only: bool) -> Ranked:
     """The depth best of the allowed passages by score, best first."""
-    candidates = np.arange(len(scores)) if allowed is None else allowed
-    values = scores[candidates]
-    if positive_only:
-        keep = values > 0
-        candidates, values = candidates[keep], values[keep]
-    if len(values) > depth:
-        top = np.argpartition(-values, depth - 1)[:depth]
-        candidates, values = candidates[top], values[top]
-    order = np.argsort(-values, kind="stable")
-    return Ranked(candidates[order].astype(np.int64), values[order].astype(np.float32))
+    ids = _best(scores, depth, allowed, positive_only)
+    values = scores[ids]
+    order = np.lexsort((ids, -values))  # ties go to the lower id, so equal scores always come back in one order
+    return Ranked(ids[order], values[order].astype(np.float32))
 
 
 def _ranks(ids: np.ndarray, ranked: np.ndarray) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,9 +66,39 @@ class SentenceTable:
             )
 
     @classmethod
-    def load(cls, path: Path) -> SentenceTable:
+    def load(cls, path: Path, vectors: bool = True) -> SentenceTable:
+        """The table; its vectors memory-mapped (every worker shares one copy in the page cache), or left out."""
         with np.load(path) as data:
-            return cls(*(np.asarray(data[name]) for name in ("passage", "start", "end", "first", "vectors")))
+            offsets = [np.asarray(data[name]) for name in ("passage", "start", "end", "first")]
+        matrix = _mapped_member(path, "vectors") if vectors else np.zeros((len(offsets[0]), 0), dtype=np.float32)
+        return cls(*offsets, matrix)
+
+    def spans(self, passage_index: int) -> list[tuple[int, int]]:
+        first, last = int(self.first[passage_index]), int(self.first[passage_index + 1])
+        return list(zip(self.start[first:last].tolist(), self.end[first:last].tolist(), strict=True))
+
+
+def _mapped_member(path: Path, name: str) -> np.ndarray:
+    """One array of an uncompressed .npz, memory-mapped read-only instead of read into this process's heap."""
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(f"{name}.npy")
+    if info.compress_type != zipfile.ZIP_STORED:
+        with np.load(path) as data:
+            return np.asarray(data[name])
+    with path.open("rb") as handle:
+        handle.seek(info.header_offset)
+        header = handle.read(30)
+        if header[:4] != b"PK\x03\x04":
+            raise ValueError(f"{name}.npy has no zip entry header where the directory says")
+        name_length, extra_length = struct.unpack("<HH", header[26:30])
+        handle.seek(info.header_offset + 30 + name_length + extra_length)
+        version = np.lib.format.read_magic(handle)
+        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran_order, dtype = read_header(handle)
+        offset = handle.tell()
+    if not shape or 0 in shape:
+        return np.zeros(shape, dtype=dtype)
+    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape, order="F" if fortran_order else "C")
 
 
 def embed_sentences(

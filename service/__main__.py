@@ -48,6 +48,32 @@ def default_workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def checked_in_child(index_dir: Path) -> tuple[bool, str]:
+    """(True, version) when the index opens, else (False, why); opened in a forked child that then exits.
+
+    The master only forks workers: whatever the check loads (posts, model, index) must not stay in its memory.
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: open, report, and leave without running the parent's clean-up
+        os.close(read_end)
+        try:
+            report = "ok " + Index.open(index_dir).version
+        except SearchError as exc:
+            report = f"error {exc}"
+        except BaseException as exc:  # whatever it was, the parent must hear of it
+            report = f"error {type(exc).__name__}: {exc}"
+        with os.fdopen(write_end, "wb") as pipe:
+            pipe.write(report.encode("utf-8"))
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        report = pipe.read().decode("utf-8", "replace")
+    os.waitpid(pid, 0)
+    status, _, detail = report.partition(" ")
+    return status == "ok", detail or "the index check stopped without a report"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m service", description=__doc__)
     parser.add_argument("--index", default=os.environ.get("BLOG_SEARCH_INDEX_DIR", DEFAULTS["INDEX_DIR"]))
@@ -56,11 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=int(os.environ.get("BLOG_SEARCH_WORKERS", default_workers())))
     parser.add_argument("--threads", type=int, default=int(os.environ.get("BLOG_SEARCH_THREADS", "4")))
     args = parser.parse_args(argv)
-    try:
-        # The same full open each worker will do, so a bad index stops here with its message, before any fork.
-        version = Index.open(Path(args.index)).version
-    except SearchError as exc:
-        print(f"error: cannot serve {args.index}: {exc}", file=sys.stderr)
+    # The same full open each worker will do, so a bad index stops here with its message, before any worker starts.
+    ok, version = checked_in_child(Path(args.index))
+    if not ok:
+        print(f"error: cannot serve {args.index}: {version}", file=sys.stderr)
         return 2
     print(f"serving index version {version} from {args.index}", flush=True)
     # Workers record metrics in files here, so /metrics adds up all workers whichever one is scraped.
