@@ -13,7 +13,7 @@ from index.filters import Filters
 from index.lexical import analyse
 from index.records import Hit, Passage, Post
 from index.search import Index
-from index.sentence_vectors import SENTENCES_FILE, SentenceTable, sentence_text
+from index.sentence_vectors import SentenceTable, sentence_text
 from index.sentences import sentence_spans
 from index.term_weights import coverage, query_term_weights
 
@@ -135,9 +135,8 @@ _STORED: weakref.WeakKeyDictionary[Index, tuple[SentenceTable, dict[str, int]] |
 
 
 def _stored_sentences(index: Index) -> tuple[SentenceTable, dict[str, int]] | None:
-    """The version's sentence table with its vectors memory-mapped, and each passage id's row; once per index."""
+    """The version's sentence table (vectors memory-mapped) and each passage id's row; looked up once per index."""
     if index not in _STORED:
-        path = index.folder / SENTENCES_FILE
-        table = SentenceTable.load(path) if index.sentences is not None and path.is_file() else None
+        table = index.sentences
         _STORED[index] = table and (table, {p.id: n for n, p in enumerate(index.passages)})
     return _STORED[index]

@@ -17,6 +17,9 @@ class FusionSettings:
 
     alpha is the dense side's weight (1.0 = dense only); each side's scores are scaled by the mean and spread
     (zscore) or the range (minmax) of its own top `candidates`; rrf_k damps ranks in reciprocal-rank fusion.
+    Convex fusion then re-scores its best `sentence_depth` passages (at least the k asked for) with sentence
+    evidence: `sentence_share` of the dense weight moves from the passage's cosine to its best sentence's cosine,
+    scaled like the passage cosines (`scripts/tune_retrieval.py` prints the grid).
     """
 
     method: str = "convex"
@@ -24,6 +27,8 @@ class FusionSettings:
     normalisation: str = "zscore"
     candidates: int = 1000
     rrf_k: int = 60
+    sentence_share: float = 0.75
+    sentence_depth: int = 100
 
 
 def minmax(scores: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -46,6 +51,11 @@ def zscore(scores: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return ((scores - float(reference.mean())) / spread).astype(np.float32)
 
 
+def scaler(normalisation: str):
+    """The function that scales a side's scores by its reference list."""
+    return zscore if normalisation == "zscore" else minmax
+
+
 def convex(
     dense: np.ndarray,
     dense_top: np.ndarray,
@@ -55,7 +65,7 @@ def convex(
     normalisation: str = "zscore",
 ) -> np.ndarray:
     """alpha * dense + (1 - alpha) * lexical, each side normalised by its own top list."""
-    scale = zscore if normalisation == "zscore" else minmax
+    scale = scaler(normalisation)
     return (alpha * scale(dense, dense_top) + (1.0 - alpha) * scale(lexical, lexical_top)).astype(np.float32)
 
 

@@ -12,7 +12,7 @@ from index import store
 from index.encoder import Encoder
 from index.errors import IndexFormatError, QueryError
 from index.filters import Filters
-from index.fusion import MODES, FusionSettings, convex, rrf
+from index.fusion import MODES, FusionSettings, convex, rrf, scaler
 from index.highlight import QueryTerms, highlight
 from index.lexical import LexicalIndex
 from index.onnx_encoder import version_query_encoder
@@ -53,8 +53,8 @@ class Index:
         self.lexical = lexical
         self.encoder = encoder
         self.fusion = fusion
-        # Every passage's sentence offsets (vectors stay on disk, mapped when answers need them); None in a
-        # version built before sentences were stored, whose sentences are split per result instead.
+        # Every passage's sentence offsets and (memory-mapped) vectors; None in a version built before sentences
+        # were stored, whose sentences are split per result instead and which ranks without sentence evidence.
         self.sentences = sentences
 
     @property
@@ -79,7 +79,7 @@ class Index:
             vectors = VectorIndex.load(folder / store.VECTORS_FILE)
             lexical = LexicalIndex.load(folder / store.LEXICAL_DIR)
             sentences_file = folder / SENTENCES_FILE
-            sentences = SentenceTable.load(sentences_file, vectors=False) if sentences_file.is_file() else None
+            sentences = SentenceTable.load(sentences_file) if sentences_file.is_file() else None
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
             raise IndexFormatError(f"{folder} cannot be loaded ({exc}); rebuild the index") from None
         if not (vectors.size == lexical.size == len(passages) == manifest.passages):
@@ -143,8 +143,31 @@ class Index:
             union = self.vectors.scores_of(vector, ids) if dense_all is None else dense_all[ids]
             lexical_top = lexical_all[lexical_ids]
             fused = convex(union, dense_scores, lexical_all[ids], lexical_top, alpha, self.fusion.normalisation)
+            if self.sentences is not None and self.fusion.sentence_share > 0:
+                best = _top(fused, max(k, self.fusion.sentence_depth), None, positive_only=False)
+                passages = ids[best.ids]
+                # Same model, same scale: the best sentence's cosine is scaled by the dense side's reference list.
+                scale = scaler(self.fusion.normalisation)
+                evidence = scale(self._best_sentence_cosines(vector, passages, union[best.ids]), dense_scores)
+                shift = alpha * self.fusion.sentence_share * (evidence - scale(union[best.ids], dense_scores))
+                rescored = _top(best.scores + shift, k, None, positive_only=False)
+                return Ranked(passages[rescored.ids], rescored.scores)
         best = _top(fused, k, None, positive_only=False)
         return Ranked(ids[best.ids], best.scores)
+
+    def _best_sentence_cosines(self, vector: np.ndarray, passages: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+        """Each passage's best sentence cosine with the query; the passage's own cosine where it has no sentence."""
+        table = self.sentences
+        first, last = table.first[passages], table.first[passages + 1]
+        counts = last - first
+        rows = np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        cosines = np.asarray(table.vectors[rows], dtype=np.float32) @ vector
+        best = np.array(fallback, dtype=np.float32)
+        has = counts > 0
+        if has.any():
+            starts = (np.cumsum(counts) - counts)[has]
+            best[has] = np.maximum.reduceat(cosines, starts)
+        return best
 
     def _hit(self, rank: int, passage_index: int, score: float, terms: QueryTerms) -> Hit:
         passage = self.passages[passage_index]

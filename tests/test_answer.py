@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from index import Index, answer_question
@@ -77,3 +78,11 @@ def test_a_version_without_stored_sentence_vectors_still_answers(tmp_path, seed_
     assert embedded_now.passage.id == stored.passage.id
     assert (embedded_now.start, embedded_now.end) == (stored.start, stored.end)
     assert embedded_now.confidence == pytest.approx(stored.confidence, abs=1e-3)
+
+
+def test_stored_sentence_vectors_are_memory_mapped_not_copied(seed_index):
+    table = seed_index.sentences
+    assert isinstance(table.vectors, np.memmap), "every worker should share the page cache's one copy"
+    with np.load(seed_index.folder / SENTENCES_FILE) as data:
+        np.testing.assert_array_equal(np.asarray(table.vectors), data["vectors"])
+        np.testing.assert_array_equal(table.first, data["first"])

@@ -50,7 +50,13 @@ def test_rrf_sums_weighted_reciprocal_ranks_and_ignores_absence():
 
 def test_default_fusion_is_the_one_chosen_on_train():
     assert FusionSettings() == FusionSettings(
-        method="convex", alpha=0.6, normalisation="zscore", candidates=1000, rrf_k=60
+        method="convex",
+        alpha=0.6,
+        normalisation="zscore",
+        candidates=1000,
+        rrf_k=60,
+        sentence_share=0.75,
+        sentence_depth=100,
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from index.highlight import best_sentence, term_spans
+from index.highlight import QueryTerms, best_sentence, highlight, term_spans
 from index.sentences import sentence_spans
 
 TEXT = "Leaders need rest. The NHS workforce is tired, and productivity falls. Nature helps."
@@ -38,3 +38,16 @@ def test_search_results_carry_a_sentence_and_terms_within_bounds(client):
     assert "Henley Business School" in top["text"][sentence["start"] : sentence["end"]]
     words = [top["text"][h["start"] : h["end"]] for h in top["highlights"] if h["kind"] == "term"]
     assert {"Henley", "Business", "School"} <= set(words)
+
+
+def test_irregular_stems_and_case_still_match():
+    text = "DYING cells. Studies of a study; the dying man. Happiness is relative."
+    spans = term_spans(text, "die studies happy")
+    assert [text[s:e] for s, e in spans] == ["DYING", "Studies", "study", "dying", "Happiness"]
+
+
+def test_one_pass_agrees_with_stored_sentence_offsets():
+    weights = {"nhs": 1.0, "product": 2.0, "leader": 0.5}
+    stored = sentence_spans(TEXT)
+    assert highlight(TEXT, QueryTerms.of(weights), stored) == highlight(TEXT, QueryTerms.of(weights))
+    assert highlight(TEXT, QueryTerms.of({}), stored) == ([], None)

@@ -125,3 +125,10 @@ def test_same_post_from_two_sources_is_merged(tmp_path: Path):
     assert report.merged == 1
     [post] = report.posts
     assert (post.title, post.author) == ("T", "Al Ng")
+
+
+def test_attribution_is_every_post_field_but_the_text(seed_posts):
+    for post in seed_posts:
+        expected = post.to_json()
+        del expected["text"]
+        assert post.attribution() == expected

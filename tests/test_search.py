@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from index import Filters, Index, QueryError, build
@@ -61,3 +62,29 @@ def test_bad_parameters(seed_index: Index):
         seed_index.search("x", alpha=2.0)
     with pytest.raises(QueryError):
         Filters(published_from="yesterday")
+
+
+def test_sentence_evidence_reorders_only_the_fused_head(seed_index: Index):
+    query = "Who is Professor of Leadership at Henley Business School?"
+    plain = Index(*_parts(seed_index), replace(seed_index.fusion, sentence_share=0.0), seed_index.sentences)
+    with_sentences = Index(*_parts(seed_index), replace(seed_index.fusion, sentence_depth=3), seed_index.sentences)
+    before, after = plain.rank(query, 3, "hybrid", 0.6), with_sentences.rank(query, 3, "hybrid", 0.6)
+    assert sorted(before.ids.tolist()) == sorted(after.ids.tolist()), "the same head, re-scored"
+    assert list(after.scores) == sorted(after.scores, reverse=True)
+    assert not np.allclose(before.scores, after.scores), "the best sentence's cosine moved the scores"
+    full = seed_index.rank(query, 10, "hybrid", 0.6)
+    assert len(full.ids) == len(set(full.ids.tolist())) == 10
+
+
+def test_best_sentence_cosines_are_the_max_over_each_passages_sentences(seed_index: Index):
+    vector = seed_index.encoder.encode(["leadership in the NHS"])[0]
+    table = seed_index.sentences
+    passages = np.array([3, 0, len(seed_index.passages) - 1])
+    fallback = np.full(3, -5.0, dtype=np.float32)
+    found = seed_index._best_sentence_cosines(vector, passages, fallback)
+    expected = [max(table.vectors[r] @ vector for r in table.rows(p)) for p in passages]
+    np.testing.assert_allclose(found, expected, rtol=1e-5)
+
+
+def _parts(index: Index) -> tuple:
+    return (index.folder, index.manifest, index.posts, index.passages, index.vectors, index.lexical, index.encoder)

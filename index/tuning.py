@@ -1,0 +1,158 @@
+"""Offline retrieval tuning: every query's passage signals computed once, then fusion variants scored in numpy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from index.lexical import LexicalIndex, analyse
+from index.metrics import Qrels, mean_metrics, ndcg
+
+DEPTH = 1000  # each side's candidates and z-score reference, as FusionSettings.candidates
+Weights = tuple[float, float, float]  # (passage cosine, best-sentence cosine, BM25)
+
+
+@dataclass(frozen=True)
+class Signals:
+    """queries x passages: passage cosine, best sentence cosine in the passage, BM25; plus the query vectors."""
+
+    queries: np.ndarray
+    dense: np.ndarray
+    sentence: np.ndarray
+    bm25: np.ndarray
+
+
+def sentence_max(queries: np.ndarray, vectors: np.ndarray, first: np.ndarray, batch: int = 128) -> np.ndarray:
+    """Each passage's best sentence cosine: sentences of passage p are rows first[p]:first[p + 1]."""
+    out = np.empty((len(queries), len(first) - 1), np.float32)
+    for start in range(0, len(queries), batch):
+        cosines = queries[start : start + batch] @ vectors.T
+        out[start : start + batch] = np.maximum.reduceat(cosines, first[:-1], axis=1)
+    return out
+
+
+def top_mask(scores: np.ndarray, depth: int = DEPTH, positive: bool = False) -> np.ndarray:
+    """Each row's depth best entries (only those above 0 when positive: a BM25 score of 0 is no match)."""
+    scores = np.where(scores > 0, scores, -np.inf) if positive else scores
+    depth = min(depth, scores.shape[1])
+    mask = np.zeros(scores.shape, bool)
+    np.put_along_axis(mask, np.argpartition(-scores, depth - 1, axis=1)[:, :depth], True, axis=1)
+    return mask & np.isfinite(scores)
+
+
+def zscore(scores: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Row-wise standard scores against the mean and deviation of the reference entries (fusion.zscore per row)."""
+    mean, spread = _stats(scores, reference)
+    return (scores - mean) / spread
+
+
+def fuse(signals: Signals, weights: Weights, sentence_reference: str = "own") -> np.ndarray:
+    """Weighted sum of z-scored signals over the union of the dense and BM25 top lists; -inf elsewhere.
+
+    sentence_reference "own": the sentence side is z-scored by its own top list (it needs every sentence scored);
+    "dense": by the passage-cosine top list's mean and spread (same model and scale, so no top list of its own).
+    """
+    dense_top, bm25_top = top_mask(signals.dense), top_mask(signals.bm25, positive=True)
+    fused = weights[0] * zscore(signals.dense, dense_top) + weights[2] * zscore(signals.bm25, bm25_top)
+    if weights[1] and sentence_reference == "own":
+        fused += weights[1] * zscore(signals.sentence, top_mask(signals.sentence))
+    elif weights[1]:
+        mean, spread = _stats(signals.dense, dense_top)
+        fused += weights[1] * (signals.sentence - mean) / spread
+    return np.where(dense_top | bm25_top, fused, -np.inf)
+
+
+def rerank(signals: Signals, base: Weights, weights: Weights, top: int) -> np.ndarray:
+    """Rank by `base`, then re-score only its `top` passages with `weights` (sentence side: dense statistics)."""
+    first = fuse(signals, base)
+    second = fuse(signals, weights, sentence_reference="dense")
+    head = top_mask(first, top)
+    # Passages past the cut keep the base order, below every re-scored one.
+    return np.where(head, second, first - 1e6)
+
+
+def _stats(scores: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise mean and spread of the reference entries (spread 1 where they are all equal)."""
+    count = reference.sum(1, keepdims=True).clip(1)
+    mean = np.where(reference, scores, 0).sum(1, keepdims=True) / count
+    spread = np.sqrt(np.where(reference, (scores - mean) ** 2, 0).sum(1, keepdims=True) / count)
+    return mean, np.where(spread > 1e-12, spread, 1.0)
+
+
+def doc_max(scores: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """A document's score is its best passage's (passages of a post are contiguous, from starts)."""
+    return np.maximum.reduceat(scores, starts, axis=1)
+
+
+def doc_softmax(scores: np.ndarray, starts: np.ndarray, temperature: float) -> np.ndarray:
+    """temperature * log-sum-exp of a document's passage scores / temperature: max plus credit for more passages."""
+    finite = np.isfinite(scores)
+    peak = np.max(np.where(finite, scores, -1e30), axis=1, keepdims=True)
+    total = np.add.reduceat(np.where(finite, np.exp((scores - peak) / temperature), 0.0), starts, axis=1)
+    return np.where(total > 0, peak + temperature * np.log(np.maximum(total, 1e-300)), -np.inf)
+
+
+def doc_level(signals: Signals, weights: Weights, starts: np.ndarray) -> np.ndarray:
+    """Each signal first aggregated to documents by max, then z-scored over its top documents and fused."""
+    per_doc = Signals(signals.queries, *(doc_max(s, starts) for s in (signals.dense, signals.sentence, signals.bm25)))
+    return fuse(per_doc, weights)
+
+
+def dense_feedback(signals: Signals, ranked: np.ndarray, vectors: np.ndarray, k: int, beta: float) -> np.ndarray:
+    """Rocchio on the query vector from the fused ranking: normalise(q + beta * mean of its top k passages)."""
+    moved = signals.queries + beta * vectors[np.argsort(-ranked, axis=1)[:, :k]].mean(1)
+    return (moved / np.linalg.norm(moved, axis=1, keepdims=True)).astype(np.float32)
+
+
+def bm25_matrix(lexical: LexicalIndex) -> sp.csr_matrix:
+    """passages x terms: each term's BM25 contribution, straight from the bm25s index (a query sums its columns)."""
+    s = lexical.retriever.scores
+    shape = (int(s["num_docs"]), len(s["indptr"]) - 1)
+    return sp.csc_matrix((s["data"], s["indices"], s["indptr"]), shape=shape).tocsr()
+
+
+def query_terms(lexical: LexicalIndex, texts: list[str], vocabulary: int) -> np.ndarray:
+    """queries x terms: how often each indexed term occurs in the query."""
+    out = np.zeros((len(texts), vocabulary), np.float32)
+    for row, terms in enumerate(analyse(texts)):
+        np.add.at(out[row], lexical.retriever.get_tokens_ids(terms), 1.0)
+    return out
+
+
+def bm25_feedback(
+    matrix: sp.csr_matrix, terms: np.ndarray, ranked: np.ndarray, k: int, expansion: int, weight: float
+) -> np.ndarray:
+    """RM3-style: the query's terms (1 - weight) plus the `expansion` terms with the highest mean BM25 weight in
+    the fused top k passages (weight), each part summing to 1; returns every passage's expanded BM25 score."""
+    out = np.empty((len(terms), matrix.shape[0]), np.float32)
+    for row, top in enumerate(np.argsort(-ranked, axis=1)[:, :k]):
+        centroid = np.asarray(matrix[top].mean(0)).ravel()
+        keep = np.argpartition(-centroid, expansion)[:expansion]
+        added = np.zeros_like(centroid)
+        added[keep] = centroid[keep] / max(centroid[keep].sum(), 1e-12)
+        query = (1 - weight) * terms[row] / max(terms[row].sum(), 1.0) + weight * added
+        out[row] = matrix @ query
+    return out
+
+
+def rankings(doc_scores: np.ndarray, doc_ids: np.ndarray, qids: list[str]) -> dict[str, list[str]]:
+    """Each row's top 100 documents, best first (-inf means not retrieved)."""
+    run = {}
+    for row, qid in enumerate(qids):
+        scores = doc_scores[row]
+        top = np.argpartition(-scores, 100)[:100]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        run[qid] = list(doc_ids[top[np.isfinite(scores[top])]])
+    return run
+
+
+def metrics(run: dict[str, list[str]], qrels: Qrels) -> dict[str, float]:
+    """nDCG@10, Recall@100, MRR@10 over the run's queries."""
+    return mean_metrics(run, {qid: qrels[qid] for qid in run})
+
+
+def ndcg_per_query(run: dict[str, list[str]], qrels: Qrels) -> np.ndarray:
+    """Each query's nDCG@10, for paired comparisons of two configurations."""
+    return np.array([ndcg(ranking, qrels[qid], 10) for qid, ranking in run.items()])

@@ -1,0 +1,243 @@
+"""Tune hybrid retrieval on a BEIR set's train queries; report test once per configuration (issue 3).
+
+Every query's signals (passage cosine, best-sentence cosine, BM25) are computed once and cached under --cache;
+each variant is then scored in numpy. Settings are chosen on train only: the best train nDCG@10 in each family,
+and overall, is marked; test figures are printed for every row but choose nothing.
+
+    .venv/bin/python scripts/tune_retrieval.py [--data ../shared/data/scifact] [--index var/eval/scifact]
+        [--encoder int8|fp32] [--cache /tmp/tune_retrieval]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from index import tuning
+from index.beir import load_beir
+from index.onnx_encoder import OnnxEncoder
+from index.onnx_export import ONNX_FILE, QUERY_FILE
+from index.quantize import dynamic_int8
+from index.search import Index
+from index.sentence_vectors import SENTENCES_FILE, SentenceTable
+
+ROOT = Path(__file__).resolve().parent.parent
+ALPHA = 0.6  # the current dense weight; the sentence families split it between passage and sentence cosines
+# family, configuration, train metrics, test metrics, train nDCG@10 per query
+Row = tuple[str, str, dict[str, float], dict[str, float], np.ndarray]
+Score = Callable[[np.ndarray], tuple[dict[str, float], dict[str, float], np.ndarray]]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "scifact")
+    parser.add_argument("--index", type=Path, default=ROOT / "var" / "eval" / "scifact")
+    parser.add_argument("--encoder", choices=("int8", "fp32"), default="int8", help="query encoder (default int8)")
+    parser.add_argument("--cache", type=Path, default=Path("/tmp/tune_retrieval"))
+    args = parser.parse_args()
+    args.cache.mkdir(parents=True, exist_ok=True)
+    train, test = load_beir(args.data, "train"), load_beir(args.data, "test")
+    index = Index.open(args.index, encoder=query_encoder(args.index, args.encoder, args.cache))
+    table = SentenceTable.load(index.folder / SENTENCES_FILE)
+    qids, texts = [*train.queries, *test.queries], [*train.queries.values(), *test.queries.values()]
+    signals = cached_signals(index, table, texts, args.cache / f"{index.version}-{args.encoder}.npz")
+    post_ids = np.array([p.post_id for p in index.passages])
+    starts = np.flatnonzero(np.r_[True, post_ids[1:] != post_ids[:-1]])
+    assert len(set(post_ids[starts])) == len(starts), "a post's passages must be contiguous"
+    cut = len(train.qrels)
+
+    def score(doc_scores: np.ndarray) -> tuple[dict[str, float], dict[str, float], np.ndarray]:
+        on_train = tuning.rankings(doc_scores[:cut], post_ids[starts], qids[:cut])
+        on_test = tuning.rankings(doc_scores[cut:], post_ids[starts], qids[cut:])
+        return (
+            tuning.metrics(on_train, train.qrels),
+            tuning.metrics(on_test, test.qrels),
+            tuning.ndcg_per_query(on_train, train.qrels),
+        )
+
+    rows = run_families(signals, index, table, texts, starts, score)
+    print_table(rows, args.encoder)
+    print_cost(signals, index, table)
+
+
+def query_encoder(root: Path, kind: str, cache: Path) -> OnnxEncoder:
+    """The version's fp32 graph, or its int8 query graph (made from the fp32 one under cache when it has none).
+
+    The service's default since this script chose it: sentence rerank of the fused top 100, share 0.75 (a tie on
+    train nDCG@10 with share 0.5, broken by train MRR@10; fp32 queries pick 0.75 too).
+    """
+    from index import store
+
+    folder = store.current_version(root)
+    if kind == "fp32":
+        return OnnxEncoder(folder / ONNX_FILE)
+    int8 = folder / QUERY_FILE
+    if not int8.is_file():
+        int8 = cache / f"{folder.name}-{QUERY_FILE}"
+        if not int8.is_file():
+            dynamic_int8(folder / ONNX_FILE, int8, per_channel=True)  # the recipe of cached_query_model
+    return OnnxEncoder(int8)
+
+
+def cached_signals(index: Index, table: SentenceTable, texts: list[str], path: Path) -> tuning.Signals:
+    """Query vectors and BM25 scores from the cache when present; cosines are recomputed (a few seconds)."""
+    if path.is_file():
+        with np.load(path) as data:
+            queries, bm25 = data["queries"], data["bm25"]
+    else:
+        # One query at a time, as the service embeds them: an int8 graph's activation scales depend on the batch.
+        queries = np.concatenate([index.encoder.encode([text]) for text in texts])
+        bm25 = np.stack([index.lexical.scores(text) for text in texts])
+        np.savez(path, queries=queries, bm25=bm25)
+    return with_queries(tuning.Signals(queries, queries, queries, bm25), index, table, queries)
+
+
+def with_queries(signals: tuning.Signals, index: Index, table: SentenceTable, queries: np.ndarray) -> tuning.Signals:
+    """The signals for (moved) query vectors: passage and best-sentence cosines recomputed, BM25 kept."""
+    dense = queries @ np.asarray(index.vectors.matrix).T
+    return tuning.Signals(queries, dense, tuning.sentence_max(queries, table.vectors, table.first), signals.bm25)
+
+
+def mix(share: float, alpha: float = ALPHA) -> tuning.Weights:
+    """alpha split between passage and sentence cosine by share; 1 - alpha on BM25."""
+    return (round(alpha * (1 - share), 3), round(alpha * share, 3), round(1 - alpha, 3))
+
+
+def run_families(
+    signals: tuning.Signals,
+    index: Index,
+    table: SentenceTable,
+    texts: list[str],
+    starts: np.ndarray,
+    score: Score,
+) -> list[Row]:
+    """Every configuration's train and test metrics; later families build on the sentence family's train best."""
+    rows: list[Row] = []
+
+    def add(family: str, name: str, passage_scores: np.ndarray, aggregate: bool = True) -> None:
+        rows.append((family, name, *score(tuning.doc_max(passage_scores, starts) if aggregate else passage_scores)))
+
+    for alpha in (0.5, 0.6, 0.7):
+        add(
+            "no sentence evidence: z-score fusion, doc = best passage",
+            f"alpha {alpha}",
+            tuning.fuse(signals, mix(0, alpha)),
+        )
+    for share in (0.25, 0.5, 0.75, 1.0):
+        add(
+            "sentence evidence (share of alpha 0.6)",
+            f"share {share} -> w {mix(share)}",
+            tuning.fuse(signals, mix(share)),
+        )
+    for wb in (3, 4, 5):  # tenths
+        for wd in range(10 - wb):
+            weights = (wd / 10, (10 - wb - wd) / 10, wb / 10)
+            add("3-signal weight grid (passage, sentence, bm25)", f"w {weights}", tuning.fuse(signals, weights))
+    for top in (100, 300, tuning.DEPTH * 3):  # the last is every candidate: the union is never that long here
+        for share in (0.5, 0.75, 1.0):
+            reranked = tuning.rerank(signals, mix(0), mix(share), top)
+            add("sentence rerank of the fused top N passages", f"N {top}, share {share}", reranked)
+    for share in (0.0, 0.5, 0.75):
+        add(
+            "doc-level fusion (max per signal, then fuse)",
+            f"share {share}",
+            tuning.doc_level(signals, mix(share), starts),
+            aggregate=False,
+        )
+    base = max((mix(s) for s in (0.0, 0.25, 0.5, 0.75, 1.0)), key=lambda w: score_of(rows, w))
+    fused = tuning.fuse(signals, base)
+    for temperature in (0.1, 0.3, 1.0):
+        add(
+            "soft-max over passages (on sentence best)",
+            f"T {temperature}",
+            tuning.doc_softmax(fused, starts, temperature),
+            aggregate=False,
+        )
+    for k in (3, 5, 10):
+        for beta in (0.25, 0.5):
+            moved = tuning.dense_feedback(signals, fused, np.asarray(index.vectors.matrix), k, beta)
+            add(
+                "dense Rocchio from fused top k (on sentence best)",
+                f"k {k}, beta {beta}",
+                tuning.fuse(with_queries(signals, index, table, moved), base),
+            )
+    matrix = tuning.bm25_matrix(index.lexical)
+    terms = tuning.query_terms(index.lexical, texts, matrix.shape[1])
+    for k in (3, 10):
+        for weight in (0.2, 0.4):
+            bm25 = tuning.bm25_feedback(matrix, terms, fused, k, 30, weight)
+            add(
+                "BM25 RM3-style, 30 terms from fused top k (on sentence best)",
+                f"k {k}, weight {weight}",
+                tuning.fuse(replace(signals, bm25=bm25), base),
+            )
+    return rows
+
+
+def score_of(rows: list[Row], weights: tuning.Weights) -> float:
+    """Train nDCG@10 of the row whose name shows these weights (the current alpha 0.6 row for share 0)."""
+    name = f"-> w {weights}" if weights[1] else f"alpha {ALPHA}"
+    return next(r[2]["ndcg@10"] for r in rows if r[1].endswith(name))
+
+
+def print_table(rows: list[Row], encoder: str) -> None:
+    """One line per configuration; * marks each family's train best, ** the overall train best."""
+    overall = max(rows, key=lambda r: r[2]["ndcg@10"])
+    print(f"query encoder: {encoder}; nDCG@10 / R@100 / MRR@10; chosen on train only")
+    print(
+        f"{'':2} {'configuration':62} {'train nDCG':>10} {'R@100':>6} {'MRR':>6} | "
+        f"{'test nDCG':>9} {'R@100':>6} {'MRR':>6}"
+    )
+    family = None
+    for row in rows:
+        if row[0] != family:
+            family = row[0]
+            best = max((r for r in rows if r[0] == family), key=lambda r: r[2]["ndcg@10"])
+            print(f"-- {family}")
+        mark = "**" if row is overall else "*" if row is best else ""
+        tr, te = row[2], row[3]
+        print(
+            f"{mark:2} {row[1]:62} {tr['ndcg@10']:10.4f} {tr['recall@100']:6.4f} {tr['mrr@10']:6.4f} | "
+            f"{te['ndcg@10']:9.4f} {te['recall@100']:6.4f} {te['mrr@10']:6.4f}"
+        )
+    print(
+        f"winner (train): {overall[0]}: {overall[1]}: "
+        f"train {overall[2]['ndcg@10']:.4f}, test {overall[3]['ndcg@10']:.4f}"
+    )
+    current = next(r for r in rows if r[1] == f"alpha {ALPHA}")
+    gain = overall[4] - current[4]
+    print(
+        f"train gain over alpha {ALPHA} without sentence evidence: {gain.mean():+.4f} "
+        f"(paired standard error {gain.std(ddof=1) / np.sqrt(len(gain)):.4f}, {len(gain)} queries)"
+    )
+
+
+def print_cost(signals: tuning.Signals, index: Index, table: SentenceTable, repeats: int = 200) -> None:
+    """Extra milliseconds per query on one thread: every sentence scored, or only the top 100 passages'."""
+    queries = signals.queries[:repeats]
+    first = table.first
+    with threadpool_limits(1):
+        started = time.perf_counter()
+        for query in queries:
+            np.maximum.reduceat(table.vectors @ query, first[:-1])
+        full = time.perf_counter() - started
+        started = time.perf_counter()
+        for row, query in enumerate(queries):
+            top = np.argpartition(-signals.dense[row], 100)[:100]
+            spans = [np.arange(first[p], first[p + 1]) for p in top]
+            np.maximum.reduceat(table.vectors[np.concatenate(spans)] @ query, np.cumsum([0, *map(len, spans[:-1])]))
+        partial = time.perf_counter() - started
+    print(
+        f"extra cost per query (1 thread): all sentences {1000 * full / len(queries):.2f} ms, "
+        f"top-100 passages' sentences {1000 * partial / len(queries):.2f} ms"
+    )
+
+
+if __name__ == "__main__":
+    main()
