@@ -59,7 +59,12 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
-        return cls(bm25s.BM25.load(str(folder), mmap=True, show_progress=False))
+        retriever = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
+        # Plain views of the mapped arrays: still shared pages, without np.memmap's per-indexing overhead.
+        for name, value in retriever.scores.items():
+            if isinstance(value, np.memmap):
+                retriever.scores[name] = np.asarray(value)
+        return cls(retriever)
 
     def scores(self, query: str) -> np.ndarray:
         """The BM25 score of every passage for the query (zeros when no query term is indexed)."""

@@ -98,7 +98,8 @@ def _mapped_member(path: Path, name: str) -> np.ndarray:
         offset = handle.tell()
     if not shape or 0 in shape:
         return np.zeros(shape, dtype=dtype)
-    return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape, order="F" if fortran_order else "C")
+    mapped = np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape, order="F" if fortran_order else "C")
+    return np.asarray(mapped)  # a plain view of the mapped pages: no np.memmap overhead on every row lookup
 
 
 def embed_sentences(

@@ -51,3 +51,9 @@ def test_one_pass_agrees_with_stored_sentence_offsets():
     stored = sentence_spans(TEXT)
     assert highlight(TEXT, QueryTerms.of(weights), stored) == highlight(TEXT, QueryTerms.of(weights))
     assert highlight(TEXT, QueryTerms.of({}), stored) == ([], None)
+
+
+def test_offsets_hold_when_lower_casing_changes_the_length():
+    text = "İstanbul clinic: Dying patients."  # "İ".lower() is two characters
+    spans = term_spans(text, "dying patients")
+    assert [text[s:e] for s, e in spans] == ["Dying", "patients"]
