@@ -14,6 +14,7 @@ from service.api import api
 from service.config import load_config
 from service.errors import register_error_handlers
 from service.headers import register_headers
+from service.jsonio import install_fast_json
 from service.limits import install_body_limit
 from service.observability import install_observability
 from service.openapi import openapi
@@ -27,7 +28,7 @@ def create_app(config: Mapping[str, Any] | None = None, index: Index | None = No
     """Build the app; opens the index under INDEX_DIR unless one is passed (tests share one)."""
     app = Flask(__name__)
     app.config.update(load_config(config))
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    install_fast_json(app)
     root = Path(app.config["INDEX_DIR"])
     app.extensions["served_index"] = ServedIndex(root, index or Index.open(root), app.config["RELOAD_INTERVAL"])
     register_error_handlers(app)
