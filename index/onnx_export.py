@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -15,8 +16,10 @@ from index.modelspec import ModelSpec, embedder_spec, file_sha256, verified_mode
 
 ONNX_FILE = "model.onnx"
 QUERY_FILE = "model.int8.onnx"
+# The file beside a model that holds its external tensors; onnxruntime finds it by the name stored in the model.
+EXTERNAL_DATA_SUFFIX = ".data"
 # How the query model is quantised; part of its cache path, so a changed recipe never reuses an older file.
-QUERY_RECIPE = "dynamic-per-channel"
+QUERY_RECIPE = "dynamic-per-channel-mapped-embeddings"
 # Under the index root, beside the embedding cache: one export per weights sha256, shared by every version.
 MODEL_CACHE_DIR = Path("cache") / "models"
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -50,15 +53,26 @@ def cached_query_model(cache_dir: Path, spec: ModelSpec | None = None) -> Path:
     per tensor lost 0.005-0.007 on train); passages stay fp32 (int8 passages lose 0.018). `scripts/bench.py
     --quantization` measures it.
     """
-    from index.quantize import dynamic_int8
-
     spec = spec or embedder_spec()
     fp32 = cached_onnx_model(cache_dir, spec)
     return _cached_file(
         fp32.parent / QUERY_RECIPE / QUERY_FILE,
         QUERY_FILE + QUERY_RECIPE + spec.sha256,
-        lambda partial: dynamic_int8(fp32, partial, per_channel=True),
+        lambda partial: _make_query_model(fp32, partial),
     )
+
+
+def _make_query_model(fp32: Path, partial: Path) -> None:
+    """Quantise, move the embedding table out to the model's data file (renamed into place first), then the model."""
+    from index.quantize import dynamic_int8, with_external_tables
+
+    with tempfile.TemporaryDirectory(dir=partial.parent) as work:
+        quantised = dynamic_int8(fp32, Path(work) / "quantised.onnx", per_channel=True)
+        # The data file's name is stored in the model, so it is written under its final name, then moved whole.
+        model = with_external_tables(quantised, Path(work) / QUERY_FILE)
+        data = model.with_name(model.name + EXTERNAL_DATA_SUFFIX)
+        os.replace(data, partial.parent / data.name)
+        os.replace(model, partial)
 
 
 def _cached_file(target: Path, key: str, make: Callable[[Path], None]) -> Path:
@@ -74,26 +88,30 @@ def _cached_file(target: Path, key: str, make: Callable[[Path], None]) -> Path:
     earlier = _exported_in_this_process.get(key)
     try:
         if earlier is not None and _intact(earlier):
+            for data in _data_files(earlier):
+                copied = partial.with_name(f".{data.name}.{os.getpid()}")
+                shutil.copyfile(data, copied)
+                os.replace(copied, target.with_name(data.name))
             shutil.copyfile(earlier, partial)
         else:
             make(partial)
-        digest = file_sha256(partial)
+        digests = [file_sha256(path) for path in (partial, *_data_files(target))]
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
-    _sidecar(target).write_text(digest + "\n", encoding="utf-8")
+    _sidecar(target).write_text("\n".join(digests) + "\n", encoding="utf-8")
     _exported_in_this_process[key] = target
     return target
 
 
 def place_model(source: Path, folder: Path) -> Path:
-    """Put a cached ONNX model into a version folder: a hard link where the filesystem allows, else a copy."""
-    target = folder / source.name
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
-    return target
+    """Put a cached ONNX model (and its data file, if any) into a version folder: hard links, else copies."""
+    for path in (source, *_data_files(source)):
+        try:
+            os.link(path, folder / path.name)
+        except OSError:
+            shutil.copyfile(path, folder / path.name)
+    return folder / source.name
 
 
 def export_onnx(model_folder: Path, target: Path) -> None:
@@ -155,9 +173,16 @@ def _sidecar(target: Path) -> Path:
     return target.with_name(target.name + ".sha256")
 
 
+def _data_files(model: Path) -> list[Path]:
+    """The external data file beside a model, when it has one."""
+    data = model.with_name(model.name + EXTERNAL_DATA_SUFFIX)
+    return [data] if data.is_file() else []
+
+
 def _intact(target: Path) -> bool:
-    """Whether a cached export exists and still has the sha256 recorded when it was written."""
+    """Whether a cached export exists and its files (model, then data file) still have the recorded sha256s."""
     sidecar = _sidecar(target)
     if not (target.is_file() and sidecar.is_file()):
         return False
-    return file_sha256(target) == sidecar.read_text(encoding="utf-8").strip()
+    recorded = sidecar.read_text(encoding="utf-8").split()
+    return [file_sha256(path) for path in (target, *_data_files(target))] == recorded

@@ -11,7 +11,15 @@ import pytest
 
 from index import Index, IndexFormatError, build, store
 from index.onnx_encoder import OnnxEncoder
-from index.onnx_export import MIN_COSINE, MODEL_CACHE_DIR, ONNX_FILE, QUERY_FILE, cached_onnx_model
+from index.onnx_export import (
+    EXTERNAL_DATA_SUFFIX,
+    MIN_COSINE,
+    MODEL_CACHE_DIR,
+    ONNX_FILE,
+    QUERY_FILE,
+    cached_onnx_model,
+    cached_query_model,
+)
 from index.passages import embedding_text
 
 
@@ -28,6 +36,31 @@ def test_version_ships_its_onnx_model_checked_by_the_manifest(index_root: Path):
         assert manifest["files"][name]["sha256"] == store.sha256_of(folder / name)
     cached = next((index_root / MODEL_CACHE_DIR).glob(f"*/{ONNX_FILE}"))
     assert cached.parent.name == manifest["model_sha256"], "the cache is keyed by the weights' sha256"
+
+
+def test_query_model_keeps_its_embedding_table_in_a_mapped_data_file(index_root: Path):
+    folder = store.current_version(index_root)
+    data = folder / (QUERY_FILE + EXTERNAL_DATA_SUFFIX)
+    manifest = json.loads((folder / store.MANIFEST).read_text())
+    assert manifest["files"][data.name]["sha256"] == store.sha256_of(data), "the manifest checks it too"
+    assert data.stat().st_size > (folder / QUERY_FILE).stat().st_size, "the table is most of the model"
+    assert data.stat().st_mode & 0o044 == 0o044, "readable by a service running as another user"
+    encoder = OnnxEncoder(folder / QUERY_FILE)
+    encoder.encode(["mapped, not copied"])
+    maps = Path("/proc/self/maps").read_text()  # read while the session (and its mapping) is alive
+    assert str(data.resolve()) in maps or str(data) in maps, "onnxruntime maps the file instead of copying it"
+
+
+def test_a_cached_query_model_missing_its_data_file_is_made_again(index_root: Path, tmp_path: Path):
+    cached = cached_query_model(index_root / MODEL_CACHE_DIR)
+    cache = tmp_path / "cache"
+    shutil.copytree(index_root / MODEL_CACHE_DIR, cache)
+    copy = cache / cached.relative_to(index_root / MODEL_CACHE_DIR)
+    copy.with_name(copy.name + EXTERNAL_DATA_SUFFIX).unlink()
+    again = cached_query_model(cache)
+    assert again == copy and store.sha256_of(again.with_name(again.name + EXTERNAL_DATA_SUFFIX)) == store.sha256_of(
+        cached.with_name(cached.name + EXTERNAL_DATA_SUFFIX)
+    )
 
 
 def test_index_opens_with_the_int8_query_encoder_by_default(index_root: Path, onnx_index: Index):
