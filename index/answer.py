@@ -83,18 +83,21 @@ def answer_question(
     settings: AnswerSettings = AnswerSettings(),
 ) -> AnswerResult:
     """Search, score the sentences of the best passages against the question, and answer with the best one."""
-    hits = index.search(question, max(k, settings.passages), mode, alpha, filters)
-    candidates = rank_sentences(index, question, hits[: settings.passages], settings)
+    vector = index.encoder.encode([question])[0]  # once: the search and the sentences both need it
+    hits = index.search(question, max(k, settings.passages), mode, alpha, filters, vector)
+    candidates = rank_sentences(index, question, hits[: settings.passages], settings, vector)
     best = candidates[0] if candidates and candidates[0].confidence >= settings.threshold else None
     return AnswerResult(best, hits[:k], candidates)
 
 
-def rank_sentences(index: Index, question: str, hits: list[Hit], settings: AnswerSettings) -> list[Answer]:
-    """Every sentence of the hits' passages as a candidate answer, best first."""
+def rank_sentences(
+    index: Index, question: str, hits: list[Hit], settings: AnswerSettings, vector: np.ndarray | None = None
+) -> list[Answer]:
+    """Every sentence of the hits' passages as a candidate answer, best first (vector: the question's, if known)."""
     spans, vectors = _sentences(index, hits)
     if not spans:
         return []
-    cosines = vectors @ index.encoder.encode([question])[0]
+    cosines = vectors @ (index.encoder.encode([question])[0] if vector is None else vector)
     weights = query_term_weights(index.lexical, question)
     texts = [hit.passage.text[start:end] for hit, start, end in spans]
     shares = np.array([coverage(weights, set(terms)) for terms in analyse(texts)], dtype=np.float32)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -12,7 +11,7 @@ from tqdm import tqdm
 
 from index import store
 from index.beir import BeirDataset, load_beir
-from index.build import BuildSettings, build, corpus_sha256
+from index.build import BuildSettings, build, up_to_date
 from index.encoder import Encoder
 from index.errors import IndexFormatError
 from index.metrics import mean_metrics
@@ -78,10 +77,8 @@ def open_or_build(
 
     The embedding cache lives in work_dir too, so a rebuild with new settings re-embeds only changed passages.
     """
-    wanted = json.loads(json.dumps(asdict(settings)))
     try:
-        manifest = store.verify_current(work_dir)
-        if manifest.corpus_sha256 == corpus_sha256(dataset.posts) and manifest.settings == wanted:
+        if up_to_date(store.verify_current(work_dir), dataset.posts, settings, work_dir):
             return Index.open(work_dir, encoder=encoder), {}
     except IndexFormatError:
         pass  # no usable version there yet (or one in an older format): build one

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from index.lexical import analyse, analyse_word
 from index.sentences import sentence_spans
@@ -21,7 +22,6 @@ class QueryTerms:
 
     weights: dict[str, float]
     pattern: re.Pattern[str] | None
-    any_case: re.Pattern[str] | None = None
 
     @classmethod
     def of(cls, weights: dict[str, float]) -> QueryTerms:
@@ -30,8 +30,12 @@ class QueryTerms:
         if not prefixes:
             return cls(weights, None)
         alternatives = "|".join(re.escape(p) for p in sorted(prefixes, key=len, reverse=True))
-        pattern = rf"\b(?:{alternatives})\w*"
-        return cls(weights, re.compile(pattern), re.compile(pattern, re.IGNORECASE))
+        return cls(weights, re.compile(rf"\b(?:{alternatives})\w*"))
+
+    @cached_property
+    def any_case(self) -> re.Pattern[str]:
+        """The pattern ignoring case, for the rare text whose lower-cased copy has other offsets (compiled once)."""
+        return re.compile(self.pattern.pattern, re.IGNORECASE)
 
     def matches(self, text: str) -> list[tuple[int, int, str]]:
         """(start, end, term) of every word of text whose stem is a query term (stop words never match)."""

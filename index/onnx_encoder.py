@@ -37,11 +37,15 @@ class OnnxEncoder:
         self.tokenizer.enable_truncation(self.max_tokens)
         self.session = _session(self.model_path, threads)
         self.dimension = int(self.session.get_outputs()[0].shape[-1])
+        self.outputs = [self.session.get_outputs()[0].name]
 
     def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         """Normalised float32 vectors; texts are batched by length so a batch pads to few extra tokens."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if len(texts) == 1:  # a query: the service's hot path, without the batching's set-up
+            input_ids = np.array([self.tokenizer.encode(texts[0]).ids], dtype=np.int64)
+            return self._feed(input_ids, np.ones_like(input_ids))
         encodings = self.tokenizer.encode_batch(texts) if len(texts) > 1 else [self.tokenizer.encode(texts[0])]
         order = np.argsort([len(e.ids) for e in encodings], kind="stable")
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
@@ -57,8 +61,11 @@ class OnnxEncoder:
         for row, ids in enumerate(token_ids):
             input_ids[row, : len(ids)] = ids
             attention_mask[row, : len(ids)] = 1
+        return self._feed(input_ids, attention_mask)
+
+    def _feed(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> np.ndarray:
         feeds = {"input_ids": input_ids, "attention_mask": attention_mask, "token_type_ids": np.zeros_like(input_ids)}
-        return self.session.run(None, feeds)[0]
+        return self.session.run(self.outputs, feeds)[0]
 
 
 def _session(path: Path, threads: int) -> ort.InferenceSession:

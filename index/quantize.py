@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -29,15 +31,32 @@ QUANTISED_OPS = ["MatMul"]
 
 def dynamic_int8(source: Path, target: Path, per_channel: bool = False) -> Path:
     """Weights int8 ahead of time, activations quantised on the fly per batch: no calibration data needed."""
-    quantize_dynamic(
-        str(source),
-        str(target),
-        weight_type=QuantType.QInt8,
-        per_channel=per_channel,
-        op_types_to_quantize=QUANTISED_OPS,
-        nodes_to_exclude=_fp32_nodes(source, 0),
-    )
+    with _without_preprocessing_advice():
+        quantize_dynamic(
+            str(source),
+            str(target),
+            weight_type=QuantType.QInt8,
+            per_channel=per_channel,
+            op_types_to_quantize=QUANTISED_OPS,
+            nodes_to_exclude=_fp32_nodes(source, 0),
+        )
     return target
+
+
+class _DropAdvice(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Please consider to run pre-processing before quantization")
+
+
+@contextmanager
+def _without_preprocessing_advice() -> Iterator[None]:
+    """onnxruntime logs advice meant for image models on every quantisation; a build's output is no place for it."""
+    advice = _DropAdvice()
+    logging.getLogger().addFilter(advice)
+    try:
+        yield
+    finally:
+        logging.getLogger().removeFilter(advice)
 
 
 def with_external_tables(source: Path, target: Path, threshold_bytes: int = 1 << 20) -> Path:

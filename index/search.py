@@ -95,26 +95,38 @@ class Index:
         mode: str = "hybrid",
         alpha: float | None = None,
         filters: Filters | None = None,
+        vector: np.ndarray | None = None,
     ) -> list[Hit]:
-        """The k best passages for the query; filters apply before the cut, so k is met whenever it can be."""
+        """The k best passages for the query; filters apply before the cut, so k is met whenever it can be.
+
+        vector is the query's embedding when the caller already has it (answers use it again for sentences).
+        """
         if mode not in MODES:
             raise QueryError("bad_mode", f"mode must be one of {', '.join(MODES)}")
         alpha = self.fusion.alpha if alpha is None else alpha
         if not 0.0 <= alpha <= 1.0:
             raise QueryError("bad_alpha", "alpha must be between 0 and 1")
         allowed = (filters or Filters()).allowed(self.passages, self.posts)
-        ranked = self.rank(query, max(k, 1), mode, alpha, allowed)
+        ranked = self.rank(query, max(k, 1), mode, alpha, allowed, vector)
         terms = QueryTerms.of(query_term_weights(self.lexical, query))
         return [
             self._hit(rank, int(i), float(s), terms)
             for rank, (i, s) in enumerate(zip(ranked.ids[:k], ranked.scores[:k], strict=True), 1)
         ]
 
-    def rank(self, query: str, k: int, mode: str, alpha: float, allowed: np.ndarray | None = None) -> Ranked:
+    def rank(
+        self,
+        query: str,
+        k: int,
+        mode: str,
+        alpha: float,
+        allowed: np.ndarray | None = None,
+        vector: np.ndarray | None = None,
+    ) -> Ranked:
         """The k best passages (fewer only when fewer pass the filter or, for bm25, share a term), best first."""
         if mode == "bm25":
             return _top(self.lexical.scores(query), k, allowed, positive_only=True)
-        vector = self.encoder.encode([query])[0]
+        vector = self.encoder.encode([query])[0] if vector is None else vector
         dense_all = self.vectors.all_scores(vector)
         if mode == "dense":
             if dense_all is None:

@@ -6,7 +6,7 @@ import json
 import re
 import string
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +15,11 @@ from tqdm import tqdm
 
 from index import store
 from index.answer import AnswerResult, answer_question
-from index.build import BuildSettings, build, corpus_sha256
+from index.build import BuildSettings, build, up_to_date
 from index.encoder import Encoder
 from index.errors import CorpusError, IndexFormatError
 from index.records import Post
 from index.search import Index
-from index.sentence_vectors import SENTENCES_FILE
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = set(string.punctuation)
@@ -84,11 +83,8 @@ def load_squad(path: Path) -> SquadSet:
 
 def open_or_build(posts: list[Post], work_dir: Path, settings: BuildSettings, progress: bool) -> Index:
     """The index in work_dir when it holds these posts built with these settings, else a fresh build there."""
-    wanted = json.loads(json.dumps(asdict(settings)))
     try:
-        manifest = store.verify_current(work_dir)
-        current = manifest.corpus_sha256 == corpus_sha256(posts) and manifest.settings == wanted
-        if current and SENTENCES_FILE in manifest.files:
+        if up_to_date(store.verify_current(work_dir), posts, settings, work_dir):
             return Index.open(work_dir)
     except IndexFormatError:
         pass
@@ -97,13 +93,16 @@ def open_or_build(posts: list[Post], work_dir: Path, settings: BuildSettings, pr
 
 
 class QuestionVectors:
-    """The index's encoder with every question embedded up front in batches, which is several times faster."""
+    """The index's encoder with every question embedded once up front (search and answer both ask for it).
+
+    One question at a time, as the service embeds them: the int8 query model's activation scales depend on what
+    else is in the batch, so batched vectors differ a little from served ones.
+    """
 
     def __init__(self, encoder: Encoder, questions: list[str]) -> None:
         self.encoder = encoder
         self.model_id, self.weights_sha256, self.dimension = encoder.model_id, encoder.weights_sha256, encoder.dimension
-        unique = list(dict.fromkeys(questions))
-        self.known = dict(zip(unique, encoder.encode(unique, batch_size=64), strict=True))
+        self.known = {text: encoder.encode([text])[0] for text in dict.fromkeys(questions)}
 
     def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
         if all(text in self.known for text in texts):

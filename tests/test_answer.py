@@ -87,3 +87,16 @@ def test_stored_sentence_vectors_are_memory_mapped_not_copied(seed_index):
     with np.load(seed_index.folder / SENTENCES_FILE) as data:
         np.testing.assert_array_equal(np.asarray(table.vectors), data["vectors"])
         np.testing.assert_array_equal(table.first, data["first"])
+
+
+def test_the_question_is_embedded_once_per_answer(seed_index, monkeypatch):
+    calls = []
+    encode = seed_index.encoder.encode
+
+    def counting(texts, *args, **kwargs):
+        calls.append(list(texts))
+        return encode(texts, *args, **kwargs)
+
+    monkeypatch.setattr(seed_index.encoder, "encode", counting)
+    assert answer_question(seed_index, HENLEY).answer is not None
+    assert calls == [[HENLEY]], "the search and the sentence scoring share one embedding"
