@@ -29,7 +29,9 @@ from index.vectors import VectorIndex
 class BuildSettings:
     passages: PassageSettings = field(default_factory=PassageSettings)
     lexical: LexicalSettings = field(default_factory=LexicalSettings)
-    batch_size: int = 32
+    # Texts per model call, after sorting by length: on 2 cores onnxruntime embeds SciFact passages about 5% faster
+    # in batches of 16 than of 32 (less padding, smaller activations); 8 is no faster again.
+    batch_size: int = 16
     keep_versions: int = 3
     # What embeds the passages when build() is given no encoder: "onnxruntime" (the exported graph, faster on
     # a CPU) or "torch" (sentence-transformers). Both run the same weights; their vectors agree to cosine 0.9999.
