@@ -156,16 +156,29 @@ class Index:
             lexical_top = lexical_all[lexical_ids]
             fused = convex(union, dense_scores, lexical_all[ids], lexical_top, alpha, self.fusion.normalisation)
             if self.sentences is not None and self.fusion.sentence_share > 0:
-                best = _top(fused, max(k, self.fusion.sentence_depth), None, positive_only=False)
-                passages = ids[best.ids]
-                # Same model, same scale: the best sentence's cosine is scaled by the dense side's reference list.
-                scale = scaler(self.fusion.normalisation)
-                evidence = scale(self._best_sentence_cosines(vector, passages, union[best.ids]), dense_scores)
-                shift = alpha * self.fusion.sentence_share * (evidence - scale(union[best.ids], dense_scores))
-                rescored = _top(best.scores + shift, k, None, positive_only=False)
-                return Ranked(passages[rescored.ids], rescored.scores)
+                return self._with_sentence_evidence(vector, ids, fused, union, dense_scores, k, alpha)
         best = _top(fused, k, None, positive_only=False)
         return Ranked(ids[best.ids], best.scores)
+
+    def _with_sentence_evidence(
+        self,
+        vector: np.ndarray,
+        ids: np.ndarray,
+        fused: np.ndarray,
+        cosines: np.ndarray,
+        dense_reference: np.ndarray,
+        k: int,
+        alpha: float,
+    ) -> Ranked:
+        """The fused head re-scored: part of each passage's dense weight moves to its best sentence's cosine."""
+        head = _top(fused, max(k, self.fusion.sentence_depth), None, positive_only=False)
+        passages, own = ids[head.ids], cosines[head.ids]
+        # Same model, same scale: the best sentence's cosine is scaled by the dense side's reference list.
+        scale = scaler(self.fusion.normalisation)
+        evidence = scale(self._best_sentence_cosines(vector, passages, own), dense_reference)
+        shift = alpha * self.fusion.sentence_share * (evidence - scale(own, dense_reference))
+        rescored = _top(head.scores + shift, k, None, positive_only=False)
+        return Ranked(passages[rescored.ids], rescored.scores)
 
     def _best_sentence_cosines(self, vector: np.ndarray, passages: np.ndarray, fallback: np.ndarray) -> np.ndarray:
         """Each passage's best sentence cosine with the query; the passage's own cosine where it has no sentence."""
