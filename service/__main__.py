@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import tempfile
@@ -41,6 +42,18 @@ def forget_worker_metrics(server: object, worker: object) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]
+
+
+def exit_without_finalising(server: object, worker: object) -> None:
+    """End a worker as a forked child should: flush, then leave without tearing down the native libraries.
+
+    Interpreter shutdown in a forked worker ran a native library's destructor that aborted ("terminate called
+    after throwing std::system_error"), and a stuck sibling then held a graceful stop for the whole 30 s timeout.
+    """
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(0)
 
 
 def default_workers() -> int:
@@ -99,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         # The app writes one structured line per request (service/observability.py); gunicorn's would repeat it.
         "accesslog": None,
         "child_exit": forget_worker_metrics,
+        "worker_exit": exit_without_finalising,
         # gunicorn's control socket is one path per user shared by every server, and its thread in the master
         # left workers that failed to boot hanging instead of letting gunicorn stop with the error.
         "control_socket_disable": True,

@@ -43,3 +43,16 @@ def test_production_workers_serve_without_torch(index_root: Path, tmp_path: Path
     assert len(workers) == 2
     assert not any("libtorch" in mapped for mapped in maps)
     assert all("onnxruntime" in mapped for mapped in maps)
+
+
+def test_workers_stop_cleanly_on_sigterm(index_root: Path, tmp_path: Path):
+    """A stop must not crash a worker in native teardown (it once aborted, and a sibling held the stop for 30 s)."""
+    log = tmp_path / "server.log"
+    with production_server(index_root, log, ("--workers", "2", "--threads", "2")) as server:
+        sequential_latencies_ms(server, ["leadership in the NHS", "health equity"] * 4)
+        master = server.process
+    assert master.returncode == 0, "the master exited by itself on SIGTERM, not killed after the timeout"
+    text = log.read_text()
+    assert "Shutting down: Master" in text
+    assert "terminate called" not in text and "SIGABRT" not in text and "SIGKILL" not in text
+    assert text.count("Worker exiting") == 2
