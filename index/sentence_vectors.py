@@ -66,12 +66,11 @@ class SentenceTable:
             )
 
     @classmethod
-    def load(cls, path: Path, vectors: bool = True) -> SentenceTable:
-        """The table; its vectors memory-mapped (every worker shares one copy in the page cache), or left out."""
+    def load(cls, path: Path) -> SentenceTable:
+        """The table, its vectors memory-mapped: every worker shares one copy in the page cache."""
         with np.load(path) as data:
             offsets = [np.asarray(data[name]) for name in ("passage", "start", "end", "first")]
-        matrix = _mapped_member(path, "vectors") if vectors else np.zeros((len(offsets[0]), 0), dtype=np.float32)
-        return cls(*offsets, matrix)
+        return cls(*offsets, _mapped_member(path, "vectors"))
 
     def spans(self, passage_index: int) -> list[tuple[int, int]]:
         first, last = int(self.first[passage_index]), int(self.first[passage_index + 1])

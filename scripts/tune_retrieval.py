@@ -25,7 +25,7 @@ from index.onnx_encoder import OnnxEncoder
 from index.onnx_export import ONNX_FILE, QUERY_FILE
 from index.quantize import dynamic_int8
 from index.search import Index
-from index.sentence_vectors import SENTENCES_FILE, SentenceTable
+from index.sentence_vectors import SentenceTable
 
 ROOT = Path(__file__).resolve().parent.parent
 ALPHA = 0.6  # the current dense weight; the sentence families split it between passage and sentence cosines
@@ -44,7 +44,9 @@ def main() -> None:
     args.cache.mkdir(parents=True, exist_ok=True)
     train, test = load_beir(args.data, "train"), load_beir(args.data, "test")
     index = Index.open(args.index, encoder=query_encoder(args.index, args.encoder, args.cache))
-    table = SentenceTable.load(index.folder / SENTENCES_FILE)
+    table = index.sentences
+    if table is None:
+        parser.error(f"{index.folder} has no stored sentence vectors; rebuild it with this version of the code")
     qids, texts = [*train.queries, *test.queries], [*train.queries.values(), *test.queries.values()]
     signals = cached_signals(index, table, texts, args.cache / f"{index.version}-{args.encoder}.npz")
     post_ids = np.array([p.post_id for p in index.passages])
