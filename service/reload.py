@@ -15,18 +15,29 @@ from types import FrameType
 from gunicorn.workers.base import Worker
 
 from index import Index, SearchError
-from index.store import CURRENT, current_version, read_manifest
+from index.store import CURRENT, Manifest, current_version, read_manifest
 
 log = logging.getLogger(__name__)
 Opener = Callable[[Path, Index], Index]
 
 
 def open_with_loaded_model(root: Path, served: Index) -> Index:
-    """Open and verify the version `current` names, reusing the served index's query encoder when the weights are
-    the same (no second model load); a version built with other weights brings its own."""
-    if read_manifest(current_version(root)).model_sha256 == served.encoder.weights_sha256:
+    """Open and verify the version `current` names, reusing the served index's query encoder when the weights and
+    the query graph are the same (no second model load); any other version brings its own."""
+    manifest = read_manifest(current_version(root))
+    if manifest.model_sha256 == served.encoder.weights_sha256 and same_query_graph(manifest, served):
         return Index.open(root, encoder=served.encoder)
     return Index.open(root)
+
+
+def same_query_graph(manifest: Manifest, served: Index) -> bool:
+    """Whether the new version ships the very graph file the served encoder runs (a new quantisation recipe makes
+    another one). An encoder without a graph file (sentence-transformers, in tests) has nothing to compare."""
+    graph = getattr(served.encoder, "model_path", None)
+    if graph is None:
+        return True
+    running = served.manifest.files.get(Path(graph).name, {}).get("sha256")
+    return running is not None and manifest.files.get(Path(graph).name, {}).get("sha256") == running
 
 
 @dataclass(frozen=True)

@@ -12,12 +12,13 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from index import Index, Post, build, store
 from service.api import served_index
-from service.reload import reload_on_sighup
+from service.reload import reload_on_sighup, same_query_graph
 from tests.conftest import ROOT, create_test_app
 
 TOKEN = "s3cret-token"
@@ -212,3 +213,14 @@ def test_under_gunicorn_sighup_to_a_worker_or_the_master_serves_the_new_version(
     finally:
         server.terminate()
         server.wait(timeout=60)
+
+
+def test_a_new_query_graph_is_loaded_not_reused():
+    served = SimpleNamespace(
+        encoder=SimpleNamespace(model_path=Path("/v1/model.int8.onnx")),
+        manifest=SimpleNamespace(files={"model.int8.onnx": {"sha256": "aaa"}}),
+    )
+    assert same_query_graph(SimpleNamespace(files={"model.int8.onnx": {"sha256": "aaa"}}), served)
+    assert not same_query_graph(SimpleNamespace(files={"model.int8.onnx": {"sha256": "bbb"}}), served)
+    assert not same_query_graph(SimpleNamespace(files={}), served), "a version without that graph brings its own"
+    assert same_query_graph(SimpleNamespace(files={}), SimpleNamespace(encoder=SimpleNamespace())), "no graph file"
