@@ -63,6 +63,9 @@ def highlight(
     if not matches:
         return [], None
     spans = sentence_spans(text) if sentences is None else sentences
+    words = [(start, end) for start, end, _ in matches]
+    if not spans:  # stored offsets with no sentence for this text: the words still count
+        return words, None
     held: list[set[str]] = [set() for _ in spans]
     number = 0
     for start, _, term in matches:
@@ -70,9 +73,8 @@ def highlight(
             number += 1
         held[number].add(term)
     shares = [coverage(query.weights, terms) for terms in held]
-    best = max(range(len(spans)), key=shares.__getitem__) if spans else None
-    sentence = spans[best] if best is not None and shares[best] > 0 else None
-    return [(start, end) for start, end, _ in matches], sentence
+    best = max(range(len(spans)), key=shares.__getitem__)
+    return words, spans[best] if shares[best] > 0 else None
 
 
 def term_spans(text: str, query: str) -> list[tuple[int, int]]:

@@ -57,3 +57,8 @@ def test_offsets_hold_when_lower_casing_changes_the_length():
     text = "İstanbul clinic: Dying patients."  # "İ".lower() is two characters
     spans = term_spans(text, "dying patients")
     assert [text[s:e] for s, e in spans] == ["Dying", "patients"]
+
+
+def test_no_stored_sentence_still_marks_the_words():
+    spans, sentence = highlight(TEXT, QueryTerms.of({"nhs": 1.0}), [])
+    assert [TEXT[s:e] for s, e in spans] == ["NHS"] and sentence is None
