@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -56,10 +56,31 @@ def browser():
         browser.close()
 
 
+def buffered(app: Flask) -> Callable:
+    """The app with each response read whole and closed before the server writes it.
+
+    werkzeug's development server skips closing a response when the browser resets the connection while it
+    drains the socket, so a static file (a 304 for the favicon, say) stayed open until the garbage collector
+    found it, and that ResourceWarning failed whichever test was running (CI, 2026-11-26). Gunicorn, which
+    serves the real thing, closes responses itself; this wrapper only keeps the test server tidy.
+    """
+
+    def wsgi(environ, start_response):
+        result = app(environ, start_response)
+        try:
+            return [b"".join(result)]
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+
+    return wsgi
+
+
 @contextmanager
 def serving(app: Flask) -> Iterator[str]:
     """The app on a real HTTP server in a background thread, at a free port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, buffered(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
