@@ -21,7 +21,7 @@ from index.onnx_encoder import OnnxEncoder
 from index.onnx_export import MODEL_CACHE_DIR, QUERY_FILE, cached_onnx_model, cached_query_model, place_model
 from index.passages import PassageSettings, embedding_text, split_post
 from index.records import Passage, Post
-from index.sentence_vectors import SENTENCES_FILE, embed_sentences
+from index.sentence_vectors import SENTENCES_FILE, STORED_DTYPE, embed_sentences, stored_vectors_dtype
 from index.vectors import VectorIndex
 
 
@@ -89,15 +89,18 @@ def corpus_sha256(posts: list[Post]) -> str:
 
 
 def up_to_date(manifest: store.Manifest, posts: list[Post], settings: BuildSettings, root: Path) -> bool:
-    """Whether a built version holds these posts, built with these settings and today's stored files.
+    """Whether the current version under root (its manifest given) holds these posts, built with these settings
+    and today's stored files.
 
-    Today's files: sentence vectors, and the query model this code makes (its recipe changes with the code; a
-    rebuild for it reuses the embedding cache under root).
+    Today's files: sentence vectors in today's precision, and the query model this code makes (its recipe changes
+    with the code; a rebuild for it reuses the embedding cache under root).
     """
     wanted = json.loads(json.dumps(asdict(settings)))
     if manifest.corpus_sha256 != corpus_sha256(posts) or manifest.settings != wanted:
         return False
     if SENTENCES_FILE not in manifest.files:
+        return False
+    if stored_vectors_dtype(store.current_version(root) / SENTENCES_FILE) != STORED_DTYPE:
         return False
     query_model = cached_query_model(root / MODEL_CACHE_DIR)
     return manifest.files.get(QUERY_FILE, {}).get("sha256") == store.sha256_of(query_model)

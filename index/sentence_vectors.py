@@ -15,6 +15,7 @@ from index.records import Passage, Post
 from index.sentences import sentence_spans
 
 SENTENCES_FILE = "sentences.npz"
+STORED_DTYPE = np.float16
 
 
 def sentence_text(post: Post, sentence: str) -> str:
@@ -60,9 +61,19 @@ class SentenceTable:
         return SentenceTable(self.passage, self.start, self.end, self.first, vectors)
 
     def save(self, path: Path) -> None:
+        """Vectors stored as float16: half the file and half the memory every worker maps.
+
+        Readers widen the rows they use to float32. Against float32 storage (2026-11-26): SciFact hybrid nDCG@10,
+        R@100 and MRR@10 identical on train and test; SQuAD v1.1 identical but answer_sentence@3 (0.8935 vs 0.8936).
+        """
         with path.open("wb") as handle:
             np.savez(
-                handle, passage=self.passage, start=self.start, end=self.end, first=self.first, vectors=self.vectors
+                handle,
+                passage=self.passage,
+                start=self.start,
+                end=self.end,
+                first=self.first,
+                vectors=np.asarray(self.vectors, dtype=STORED_DTYPE),
             )
 
     @classmethod
@@ -75,6 +86,16 @@ class SentenceTable:
     def spans(self, passage_index: int) -> list[tuple[int, int]]:
         first, last = int(self.first[passage_index]), int(self.first[passage_index + 1])
         return list(zip(self.start[first:last].tolist(), self.end[first:last].tolist(), strict=True))
+
+
+def stored_vectors_dtype(path: Path) -> np.dtype:
+    """The dtype the file stores its vectors in, read from the array header alone."""
+    with np.load(path) as data, data.zip.open("vectors.npy") as member:
+        return _read_header(np.lib.format.read_magic(member))(member)[2]
+
+
+def _read_header(version: tuple[int, int]):
+    return np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
 
 
 def _mapped_member(path: Path, name: str) -> np.ndarray:
@@ -91,9 +112,7 @@ def _mapped_member(path: Path, name: str) -> np.ndarray:
             raise ValueError(f"{name}.npy has no zip entry header where the directory says")
         name_length, extra_length = struct.unpack("<HH", header[26:30])
         handle.seek(info.header_offset + 30 + name_length + extra_length)
-        version = np.lib.format.read_magic(handle)
-        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-        shape, fortran_order, dtype = read_header(handle)
+        shape, fortran_order, dtype = _read_header(np.lib.format.read_magic(handle))(handle)
         offset = handle.tell()
     if not shape or 0 in shape:
         return np.zeros(shape, dtype=dtype)

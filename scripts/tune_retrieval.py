@@ -103,7 +103,8 @@ def cached_signals(index: Index, table: SentenceTable, texts: list[str], path: P
 def with_queries(signals: tuning.Signals, index: Index, table: SentenceTable, queries: np.ndarray) -> tuning.Signals:
     """The signals for (moved) query vectors: passage and best-sentence cosines recomputed, BM25 kept."""
     dense = queries @ np.asarray(index.vectors.matrix).T
-    return tuning.Signals(queries, dense, tuning.sentence_max(queries, table.vectors, table.first), signals.bm25)
+    sentences = np.asarray(table.vectors, np.float32)  # stored as float16
+    return tuning.Signals(queries, dense, tuning.sentence_max(queries, sentences, table.first), signals.bm25)
 
 
 def mix(share: float, alpha: float = ALPHA) -> tuning.Weights:

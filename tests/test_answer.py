@@ -84,6 +84,7 @@ def test_stored_sentence_vectors_are_memory_mapped_not_copied(seed_index):
     table = seed_index.sentences
     assert not table.vectors.flags.owndata and table.vectors.base is not None, "a view of the mapped file"
     assert not table.vectors.flags.writeable, "mapped read-only: every worker shares the page cache's one copy"
+    assert table.vectors.dtype == np.float16, "stored at half width: half the pages to map"
     with np.load(seed_index.folder / SENTENCES_FILE) as data:
         np.testing.assert_array_equal(np.asarray(table.vectors), data["vectors"])
         np.testing.assert_array_equal(table.first, data["first"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import numpy as np
 import pytest
 
 from index import Index, IndexFormatError, ModelError, build, store
+from index.build import BuildSettings, up_to_date
 from index.modelspec import embedder_spec, verified_model_dir
+from index.sentence_vectors import SENTENCES_FILE
 
 
 def test_version_layout_and_manifest(index_root: Path, seed_posts):
@@ -53,6 +56,23 @@ def test_rebuild_reuses_cached_embeddings(tmp_path: Path, encoder, seed_posts):
     assert (first.embedded, first.reused) == (10, 0)
     assert (second.embedded, second.reused) == (1, 9)
     assert store.current_version(tmp_path) == second.folder
+
+
+def test_up_to_date_wants_the_same_posts_settings_and_todays_stored_files(tmp_path: Path, index_root: Path, seed_posts):
+    root = tmp_path / "copy"
+    shutil.copytree(index_root, root, symlinks=True)
+    manifest = store.verify_current(root)
+    assert up_to_date(manifest, seed_posts, BuildSettings(), root)
+    assert not up_to_date(manifest, seed_posts[:-1], BuildSettings(), root)
+    assert not up_to_date(manifest, seed_posts, BuildSettings(batch_size=3), root)
+
+    # A version from before sentence vectors were stored as float16 is rebuilt by the evaluations and benches.
+    sentences = store.current_version(root) / SENTENCES_FILE
+    with np.load(sentences) as data:
+        arrays = {name: np.asarray(data[name]) for name in data.files}
+    assert arrays["vectors"].dtype == np.float16
+    np.savez(sentences, **{**arrays, "vectors": arrays["vectors"].astype(np.float32)})
+    assert not up_to_date(manifest, seed_posts, BuildSettings(), root)
 
 
 @pytest.mark.parametrize("damage", ["flip", "truncate", "delete"])
