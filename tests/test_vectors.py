@@ -37,6 +37,23 @@ def test_small_corpora_get_an_exact_index_and_the_manifest_says_so(index_root: P
     assert manifest["faiss_index"] == "flat-ip"
 
 
+def test_an_exact_index_is_read_from_a_mapping_of_its_file(corpus: np.ndarray, tmp_path: Path):
+    path = tmp_path / "vectors.faiss"
+    VectorIndex.build(corpus[:5000]).save(path)
+    loaded = VectorIndex.load(path)
+    assert loaded.kind == "flat-ip"
+    assert str(path) in Path("/proc/self/maps").read_text(), "workers share the page cache's copy, not a heap copy"
+    np.testing.assert_array_equal(loaded.matrix, corpus[:5000])
+    ids = loaded.search(corpus[42], 3)[1]
+    assert ids[0] == 42
+
+
+def test_an_ivf_index_is_mapped_too(ivf: VectorIndex):
+    assert ivf.ivf is not None
+    mapped = [line.split()[-1] for line in Path("/proc/self/maps").read_text().splitlines() if "ivf" in line]
+    assert any(path.endswith("vectors.faiss") for path in mapped)
+
+
 def test_large_corpora_get_ivf_with_high_recall_against_exact(corpus: np.ndarray, ivf: VectorIndex):
     assert ivf.kind.startswith("ivf") and ivf.size == len(corpus)
     exact = VectorIndex.build(corpus)
