@@ -4,21 +4,15 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from index.lexical import LexicalIndex, analyse
 
 
 def query_term_weights(lexical: LexicalIndex, query: str) -> dict[str, float]:
     """Each stemmed, stop-word-free query term with its idf; a term no passage has gets the highest idf."""
-    retriever = lexical.retriever
-    # bm25s keeps one column per term in a CSC matrix, so a term's document frequency is its column length.
-    indptr = np.asarray(retriever.scores["indptr"])
     documents = lexical.size
     weights = {}
     for term in dict.fromkeys(analyse([query])[0]):
-        column = retriever.vocab_dict.get(term)
-        frequency = int(indptr[column + 1] - indptr[column]) if column is not None else 0
+        frequency = lexical.document_frequency(term)
         weights[term] = math.log(1.0 + (documents - frequency + 0.5) / (frequency + 0.5))
     return weights
 

@@ -108,16 +108,15 @@ def dense_feedback(signals: Signals, ranked: np.ndarray, vectors: np.ndarray, k:
 
 def bm25_matrix(lexical: LexicalIndex) -> sp.csr_matrix:
     """passages x terms: each term's BM25 contribution, straight from the bm25s index (a query sums its columns)."""
-    s = lexical.retriever.scores
-    shape = (int(s["num_docs"]), len(s["indptr"]) - 1)
-    return sp.csc_matrix((s["data"], s["indices"], s["indptr"]), shape=shape).tocsr()
+    shape = (lexical.size, len(lexical.indptr) - 1)
+    return sp.csc_matrix((lexical.data, lexical.indices, lexical.indptr), shape=shape).tocsr()
 
 
 def query_terms(lexical: LexicalIndex, texts: list[str], vocabulary: int) -> np.ndarray:
     """queries x terms: how often each indexed term occurs in the query."""
     out = np.zeros((len(texts), vocabulary), np.float32)
     for row, terms in enumerate(analyse(texts)):
-        np.add.at(out[row], lexical.retriever.get_tokens_ids(terms), 1.0)
+        np.add.at(out[row], lexical.term_ids(terms), 1.0)
     return out
 
 
