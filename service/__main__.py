@@ -11,10 +11,9 @@ from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 
+from index import Index, SearchError
 from service.config import DEFAULTS
-
-# The master only forks and watches workers: it imports no part of the search stack (numpy, FAISS, onnxruntime,
-# bm25s), which would add about 70 MB to it for nothing. The index check child and each worker import their own.
+from service.reload import install_sighup_in_worker
 
 
 class Server(BaseApplication):
@@ -57,30 +56,9 @@ def exit_without_finalising(server: object, worker: object) -> None:
     os._exit(0)
 
 
-def install_sighup_in_worker(worker: object) -> None:
-    """gunicorn's post_worker_init hook, imported in the worker (see the note on imports above)."""
-    from service.reload import install_sighup_in_worker as install
-
-    install(worker)  # type: ignore[arg-type]
-
-
 def default_workers() -> int:
     """One worker per core this process may run on."""
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def index_report(index_dir: Path) -> str:
-    """The check's report: "ok VERSION" when the index opens, else "error WHY"."""
-    try:
-        from index import Index, SearchError
-    except BaseException as exc:  # a broken install must be reported too, not end the child silently
-        return f"error cannot load the search code: {type(exc).__name__}: {exc}"
-    try:
-        return "ok " + Index.open(index_dir).version
-    except SearchError as exc:
-        return f"error {exc}"
-    except BaseException as exc:  # whatever it was, the parent must hear of it
-        return f"error {type(exc).__name__}: {exc}"
 
 
 def checked_in_child(index_dir: Path) -> tuple[bool, str]:
@@ -92,7 +70,12 @@ def checked_in_child(index_dir: Path) -> tuple[bool, str]:
     pid = os.fork()
     if pid == 0:  # the child: open, report, and leave without running the parent's clean-up
         os.close(read_end)
-        report = index_report(index_dir)
+        try:
+            report = "ok " + Index.open(index_dir).version
+        except SearchError as exc:
+            report = f"error {exc}"
+        except BaseException as exc:  # whatever it was, the parent must hear of it
+            report = f"error {type(exc).__name__}: {exc}"
         with os.fdopen(write_end, "wb") as pipe:
             pipe.write(report.encode("utf-8"))
         os._exit(0)

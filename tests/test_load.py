@@ -8,7 +8,7 @@ from pathlib import Path
 
 from index import build
 from index.benchmark_load import soak
-from index.benchmark_server import process_tree, production_server
+from index.benchmark_server import production_server
 
 
 def test_soak_counts_requests_and_sees_a_publish_through(tmp_path: Path, index_root: Path, encoder, seed_posts):
@@ -19,18 +19,10 @@ def test_soak_counts_requests_and_sees_a_publish_through(tmp_path: Path, index_r
         steady = soak(server, queries, clients=2, seconds=1.0)
         assert steady["requests"] > 0 and steady["errors"] == 0
         assert steady["p50_ms"] <= steady["p99_ms"]
-        # The master only forks and watches: the search stack lives in the workers alone.
-        master, *workers = process_tree(server.process.pid)
-        assert workers and all("onnxruntime" in maps(pid) and "faiss" in maps(pid) for pid in workers)
-        assert "onnxruntime" not in maps(master) and "faiss" not in maps(master)
         new = build(seed_posts, root, encoder=encoder)
         during = soak(server, queries, clients=2, seconds=2.0)
         assert during["errors"] == 0
         assert served_version_becomes(server, new.version)
-
-
-def maps(pid: int) -> str:
-    return Path(f"/proc/{pid}/maps").read_text()
 
 
 def served_version_becomes(server, version: str, within_s: float = 30.0) -> bool:
