@@ -30,7 +30,7 @@ class VectorIndex:
         if self.ivf is not None:
             self.ivf.nprobe = probes(self.ivf.nlist)
         self.kind = f"ivf{self.ivf.nlist}-flat-ip" if self.ivf is not None else "flat-ip"
-        # An exact index's vectors, seen as one (passages x dimension) array without a copy (memory-mapped).
+        # An exact index's vectors, seen as one (passages x dimension) array without a copy.
         self.matrix = None
         if self.ivf is None and self.size:
             flat = faiss.rev_swig_ptr(faiss.downcast_index(index).get_xb(), self.size * index.d)
@@ -60,10 +60,10 @@ class VectorIndex:
 
     @classmethod
     def load(cls, path: Path) -> VectorIndex:
-        # MMAP_IFC maps the vectors (flat codes and IVF lists alike) from the file; IO_FLAG_MMAP, used before, left
-        # a flat index's vectors read into each worker's heap (15 MB per worker on SciFact). The two do not combine.
-        flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY
-        return cls(faiss.read_index(str(path), flags))
+        # IVF lists are memory-mapped; a flat index's vectors are read into memory. Mapping those too
+        # (IO_FLAG_MMAP_IFC) saves 15 MB a worker on SciFact but leaves them at a file offset that is not a multiple
+        # of 4 bytes, where numpy cannot hand them to BLAS: the scan of all passages took 0.57 ms instead of 0.09.
+        return cls(faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY))
 
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Top k (scores, ids) for one query vector, among the allowed ids when given."""
