@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from index import Filters, Index
 from index.answer import answer_question
-from service.contract import PARAMS, resolve
+from service.contract import PARAMS, is_blank, resolve
 from service.errors import ApiError
 
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -29,7 +29,7 @@ def query_text(name: str = "q") -> str:
     if value is None:
         raise ApiError(400, "missing_query", f"add the query as ?{name}=your+words")
     value = value.strip()
-    if not value:
+    if is_blank(value):
         raise ApiError(400, "empty_query", "the query is empty; type some words to search for")
     limit = resolve(PARAMS[name].max_length, current_app.config)
     if len(value) > limit:

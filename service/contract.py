@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -61,17 +62,32 @@ class Param:
         return schema
 
 
-NOT_BLANK = "[^" + "".join(f"\\u{code:04x}" for code in range(0x10000) if chr(code).isspace()) + "]"
+def _blank(char: str) -> bool:
+    """White space as str.strip() sees it, control characters (NUL…) and invisible format marks (zero-width
+    space and joiners, byte-order mark, direction marks, soft hyphen): a query of nothing else has no words."""
+    return char.isspace() or unicodedata.category(char) in ("Cc", "Cf")
+
+
+# Over the Basic Multilingual Plane: the schema's pattern can only spell those out with \u escapes.
+BLANK_CHARS = frozenset(chr(code) for code in range(0x10000) if _blank(chr(code)))
+NOT_BLANK = "[^" + "".join(f"\\u{ord(char):04x}" for char in sorted(BLANK_CHARS)) + "]"
+
+
+def is_blank(text: str) -> bool:
+    """True when the text has no character outside BLANK_CHARS (the query pattern's test, in Python)."""
+    return all(char in BLANK_CHARS for char in text)
+
 
 QUERY = Param(
     "q",
     "string",
-    "The query or question. Leading and trailing white space is ignored; what remains must not be empty and "
+    "The query or question. Leading and trailing white space is ignored; what remains must hold a character other "
+    "than white space, control characters and invisible format marks (zero-width space, byte-order mark), and "
     "must not be longer than MAX_QUERY_CHARS characters.",
     required=True,
     max_length=Setting("MAX_QUERY_CHARS"),
-    # At least one character that is not white space as Python's str.strip() sees it (the validator's test):
-    # a regex \S differs, e.g. on U+001C, which strip() removes, so the spec spells the class out.
+    # At least one character that is not blank (white space as Python's str.strip() sees it, control or format
+    # characters): a regex \S differs, e.g. on U+001C, which strip() removes, so the spec spells the class out.
     pattern=NOT_BLANK,
 )
 SEARCH_PARAMS = (

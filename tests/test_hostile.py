@@ -91,6 +91,8 @@ def test_hostile_methods_and_bodies_get_the_error_shape(hostile_client):
     [
         ("100k-chars", "query_too_long"),
         ("unicode-spaces", "empty_query"),
+        ("only-nul", "empty_query"),
+        ("zero-width", "empty_query"),
         ("huge-k", "bad_k"),
         ("negative-k", "bad_k"),
         ("float-k", "bad_k"),
