@@ -131,7 +131,7 @@ def _sentences(index: Index, hits: list[Hit]) -> tuple[list[tuple[Hit, int, int]
     rows = [row for hit in hits for row in table.rows(number_of[hit.passage.id])]
     owners = [hit for hit in hits for _ in table.rows(number_of[hit.passage.id])]
     spans = [(hit, int(table.start[row]), int(table.end[row])) for hit, row in zip(owners, rows, strict=True)]
-    return spans, np.asarray(table.vectors[rows], dtype=np.float32)
+    return spans, table.vectors_of(rows)
 
 
 _STORED: weakref.WeakKeyDictionary[Index, tuple[SentenceTable, dict[str, int]] | None] = weakref.WeakKeyDictionary()

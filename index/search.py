@@ -186,7 +186,7 @@ class Index:
         first, last = table.first[passages], table.first[passages + 1]
         counts = last - first
         rows = np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-        cosines = np.asarray(table.vectors[rows], dtype=np.float32) @ vector
+        cosines = table.vectors_of(rows) @ vector
         best = np.array(fallback, dtype=np.float32)
         has = counts > 0
         if has.any():

@@ -15,7 +15,8 @@ from index.records import Passage, Post
 from index.sentences import sentence_spans
 
 SENTENCES_FILE = "sentences.npz"
-STORED_DTYPE = np.float16
+# Stored as int8 with one float32 scale per sentence (see SentenceTable.save).
+STORED_DTYPE = np.int8
 
 
 def sentence_text(post: Post, sentence: str) -> str:
@@ -25,13 +26,17 @@ def sentence_text(post: Post, sentence: str) -> str:
 
 @dataclass(frozen=True)
 class SentenceTable:
-    """Sentence i lies in passage `passage[i]` at [start[i], end[i]); passage p owns rows first[p]:first[p + 1]."""
+    """Sentence i lies in passage `passage[i]` at [start[i], end[i]); passage p owns rows first[p]:first[p + 1].
+
+    vectors are float32, or int8 codes when `scales` is set (as loaded from a version): row i is codes[i] * scales[i].
+    """
 
     passage: np.ndarray
     start: np.ndarray
     end: np.ndarray
     first: np.ndarray
     vectors: np.ndarray
+    scales: np.ndarray | None = None
 
     def rows(self, passage_index: int) -> range:
         return range(int(self.first[passage_index]), int(self.first[passage_index + 1]))
@@ -61,11 +66,16 @@ class SentenceTable:
         return SentenceTable(self.passage, self.start, self.end, self.first, vectors)
 
     def save(self, path: Path) -> None:
-        """Vectors stored as float16: half the file and half the memory every worker maps.
+        """Vectors stored as int8 with one scale per sentence (its largest component / 127): a quarter of float32.
 
-        Readers widen the rows they use to float32. Against float32 storage (2026-11-26): SciFact hybrid nDCG@10,
-        R@100 and MRR@10 identical on train and test; SQuAD v1.1 identical but answer_sentence@3 (0.8935 vs 0.8936).
+        Readers widen only the rows they use (vectors_of). Against float32 (2026-11-26): cosine 0.99997 on average
+        (0.99992 at worst) on SciFact's 48,631 sentences; SciFact hybrid nDCG@10 and MRR@10 identical on train and
+        test; SQuAD v1.1 answer figures within 0.0002. Widening 500 int8 rows takes 0.03 ms; float16 took 0.25.
         """
+        vectors = self.vectors_of(np.arange(len(self.vectors)))
+        scales = np.abs(vectors).max(axis=1, initial=0.0) / 127.0
+        scales = np.where(scales > 0, scales, 1.0).astype(np.float32)  # an all-zero row keeps codes of 0
+        codes = np.rint(vectors / scales[:, None]).astype(STORED_DTYPE)
         with path.open("wb") as handle:
             np.savez(
                 handle,
@@ -73,7 +83,8 @@ class SentenceTable:
                 start=self.start,
                 end=self.end,
                 first=self.first,
-                vectors=np.asarray(self.vectors, dtype=STORED_DTYPE),
+                vectors=codes,
+                scales=scales,
             )
 
     @classmethod
@@ -81,7 +92,14 @@ class SentenceTable:
         """The table, its vectors memory-mapped: every worker shares one copy in the page cache."""
         with np.load(path) as data:
             offsets = [np.asarray(data[name]) for name in ("passage", "start", "end", "first")]
-        return cls(*offsets, _mapped_member(path, "vectors"))
+            scales = np.asarray(data["scales"]) if "scales" in data.files else None  # None: float vectors (older)
+        return cls(*offsets, _mapped_member(path, "vectors"), scales)
+
+    def vectors_of(self, rows: np.ndarray | range | list[int]) -> np.ndarray:
+        """The rows' vectors as float32."""
+        rows = np.asarray(rows, dtype=np.int64)
+        picked = np.asarray(self.vectors[rows], dtype=np.float32)
+        return picked if self.scales is None else picked * self.scales[rows, None]
 
     def spans(self, passage_index: int) -> list[tuple[int, int]]:
         first, last = int(self.first[passage_index]), int(self.first[passage_index + 1])

@@ -103,7 +103,7 @@ def cached_signals(index: Index, table: SentenceTable, texts: list[str], path: P
 def with_queries(signals: tuning.Signals, index: Index, table: SentenceTable, queries: np.ndarray) -> tuning.Signals:
     """The signals for (moved) query vectors: passage and best-sentence cosines recomputed, BM25 kept."""
     dense = queries @ np.asarray(index.vectors.matrix).T
-    sentences = np.asarray(table.vectors, np.float32)  # stored as float16
+    sentences = table.vectors_of(range(len(table.passage)))  # stored as int8
     return tuning.Signals(queries, dense, tuning.sentence_max(queries, sentences, table.first), signals.bm25)
 
 
@@ -225,16 +225,18 @@ def print_cost(signals: tuning.Signals, index: Index, table: SentenceTable, repe
     """Extra milliseconds per query on one thread: every sentence scored, or only the top 100 passages'."""
     queries = signals.queries[:repeats]
     first = table.first
+    widened = table.vectors_of(range(len(table.passage)))
     with threadpool_limits(1):
         started = time.perf_counter()
         for query in queries:
-            np.maximum.reduceat(table.vectors @ query, first[:-1])
+            np.maximum.reduceat(widened @ query, first[:-1])
         full = time.perf_counter() - started
         started = time.perf_counter()
         for row, query in enumerate(queries):
             top = np.argpartition(-signals.dense[row], 100)[:100]
             spans = [np.arange(first[p], first[p + 1]) for p in top]
-            np.maximum.reduceat(table.vectors[np.concatenate(spans)] @ query, np.cumsum([0, *map(len, spans[:-1])]))
+            cosines = table.vectors_of(np.concatenate(spans)) @ query
+            np.maximum.reduceat(cosines, np.cumsum([0, *map(len, spans[:-1])]))
         partial = time.perf_counter() - started
     print(
         f"extra cost per query (1 thread): all sentences {1000 * full / len(queries):.2f} ms, "

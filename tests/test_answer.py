@@ -10,7 +10,7 @@ import pytest
 
 from index import Index, answer_question
 from index.answer import AnswerSettings
-from index.sentence_vectors import SENTENCES_FILE
+from index.sentence_vectors import SENTENCES_FILE, SentenceTable
 
 HENLEY = "Who is Professor of Leadership at Henley Business School?"
 ABSENT = "What is the boiling point of mercury in kelvin?"
@@ -84,10 +84,35 @@ def test_stored_sentence_vectors_are_memory_mapped_not_copied(seed_index):
     table = seed_index.sentences
     assert not table.vectors.flags.owndata and table.vectors.base is not None, "a view of the mapped file"
     assert not table.vectors.flags.writeable, "mapped read-only: every worker shares the page cache's one copy"
-    assert table.vectors.dtype == np.float16, "stored at half width: half the pages to map"
+    assert table.vectors.dtype == np.int8, "stored as int8 codes with a scale per sentence: a quarter of float32"
+    widened = table.vectors_of([0, 2, 1])
+    assert widened.dtype == np.float32 and widened.flags.c_contiguous
+    with np.load(seed_index.folder / SENTENCES_FILE) as data:
+        expected = data["vectors"][[0, 2, 1]].astype(np.float32) * data["scales"][[0, 2, 1], None]
+    np.testing.assert_array_equal(widened, expected)
+    np.testing.assert_allclose(np.linalg.norm(widened, axis=1), 1.0, atol=2e-3)
+    assert table.vectors_of([]).shape == (0, table.vectors.shape[1])
     with np.load(seed_index.folder / SENTENCES_FILE) as data:
         np.testing.assert_array_equal(np.asarray(table.vectors), data["vectors"])
         np.testing.assert_array_equal(table.first, data["first"])
+
+
+def test_sentence_vectors_survive_int8_storage(tmp_path):
+    rng = np.random.default_rng(3)
+    vectors = rng.standard_normal((6, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors[4] = 0.0  # a row of zeros must not divide by zero
+    ints = [np.arange(6), np.zeros(6, dtype=np.int64), np.ones(6, dtype=np.int64), np.arange(7)]
+    SentenceTable(*ints, vectors).save(tmp_path / SENTENCES_FILE)
+    loaded = SentenceTable.load(tmp_path / SENTENCES_FILE)
+    assert loaded.vectors.dtype == np.int8 and loaded.scales is not None
+    widened = loaded.vectors_of(range(6))
+    assert not widened[4].any()
+    keep = [0, 1, 2, 3, 5]
+    cosines = (widened[keep] * vectors[keep]).sum(1) / np.linalg.norm(widened[keep], axis=1)
+    assert cosines.min() > 0.9999
+    loaded.save(tmp_path / "again.npz")  # a loaded table saves its widened vectors, not its codes as floats
+    np.testing.assert_allclose(SentenceTable.load(tmp_path / "again.npz").vectors_of(range(6)), widened, atol=1e-6)
 
 
 def test_the_question_is_embedded_once_per_answer(seed_index, monkeypatch):

@@ -66,11 +66,11 @@ def test_up_to_date_wants_the_same_posts_settings_and_todays_stored_files(tmp_pa
     assert not up_to_date(manifest, seed_posts[:-1], BuildSettings(), root)
     assert not up_to_date(manifest, seed_posts, BuildSettings(batch_size=3), root)
 
-    # A version from before sentence vectors were stored as float16 is rebuilt by the evaluations and benches.
+    # A version from before sentence vectors were stored as int8 is rebuilt by the evaluations and benches.
     sentences = store.current_version(root) / SENTENCES_FILE
     with np.load(sentences) as data:
         arrays = {name: np.asarray(data[name]) for name in data.files}
-    assert arrays["vectors"].dtype == np.float16
+    assert arrays["vectors"].dtype == np.int8
     np.savez(sentences, **{**arrays, "vectors": arrays["vectors"].astype(np.float32)})
     assert not up_to_date(manifest, seed_posts, BuildSettings(), root)
 

@@ -82,7 +82,7 @@ def test_best_sentence_cosines_are_the_max_over_each_passages_sentences(seed_ind
     passages = np.array([3, 0, len(seed_index.passages) - 1])
     fallback = np.full(3, -5.0, dtype=np.float32)
     found = seed_index._best_sentence_cosines(vector, passages, fallback)
-    expected = [max(table.vectors[r] @ vector for r in table.rows(p)) for p in passages]
+    expected = [max(table.vectors_of([r])[0] @ vector for r in table.rows(p)) for p in passages]
     np.testing.assert_allclose(found, expected, rtol=1e-5)
 
 
