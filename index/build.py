@@ -18,7 +18,14 @@ from index.encoder import Encoder, SentenceTransformerEncoder, load_tokenizer
 from index.lexical import LexicalIndex, LexicalSettings
 from index.modelspec import verified_model_dir
 from index.onnx_encoder import OnnxEncoder
-from index.onnx_export import MODEL_CACHE_DIR, QUERY_FILE, cached_onnx_model, cached_query_model, place_model
+from index.onnx_export import (
+    MODEL_CACHE_DIR,
+    QUERY_FILE,
+    cached_build_model,
+    cached_onnx_model,
+    cached_query_model,
+    place_model,
+)
 from index.passages import PassageSettings, embedding_text, split_post
 from index.records import Passage, Post
 from index.sentence_vectors import SENTENCES_FILE, STORED_DTYPE, embed_sentences, stored_vectors_dtype
@@ -73,7 +80,7 @@ def split_posts(posts: list[Post], settings: PassageSettings, progress: bool = F
 def default_encoder(root: Path, runtime: str) -> Encoder:
     if runtime == "torch":
         return SentenceTransformerEncoder()
-    return OnnxEncoder(cached_onnx_model(root / MODEL_CACHE_DIR), threads=os.cpu_count() or 1)
+    return OnnxEncoder(cached_build_model(root / MODEL_CACHE_DIR), threads=os.cpu_count() or 1)
 
 
 def lexical_text(post: Post, passage: Passage) -> str:

@@ -20,6 +20,8 @@ QUERY_FILE = "model.int8.onnx"
 EXTERNAL_DATA_SUFFIX = ".data"
 # How the query model is quantised; part of its cache path, so a changed recipe never reuses an older file.
 QUERY_RECIPE = "dynamic-per-channel-mapped-embeddings"
+# How the graph builds embed passages with is made; likewise part of its cache path.
+BUILD_RECIPE = "eager-attention-fused"
 # Under the index root, beside the embedding cache: one export per weights sha256, shared by every version.
 MODEL_CACHE_DIR = Path("cache") / "models"
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -60,6 +62,46 @@ def cached_query_model(cache_dir: Path, spec: ModelSpec | None = None) -> Path:
         QUERY_FILE + QUERY_RECIPE + spec.sha256,
         lambda partial: _make_query_model(fp32, partial),
     )
+
+
+def cached_build_model(cache_dir: Path, spec: ModelSpec | None = None) -> Path:
+    """The fp32 graph builds embed passages with: the model exported with eager attention, whose pattern
+    onnxruntime's transformer optimizer fuses into Attention, EmbedLayerNormalization, SkipLayerNormalization and
+    BiasGelu nodes (the default scaled-dot-product export leaves nothing for it to fuse).
+
+    On 2 cores it embeds SciFact passages about 20% faster than the plain export (61 against 50 a second, batches
+    of 16), with vectors at cosine 0.999999 to it; it is checked against sentence-transformers like the plain one.
+    Queries keep the int8 model made from the plain export: fused int8 attention was slower for one short query.
+    """
+    spec = spec or embedder_spec()
+
+    def make(partial: Path) -> None:
+        with tempfile.TemporaryDirectory(dir=partial.parent) as work:
+            exported = Path(work) / ONNX_FILE
+            export_onnx(verified_model_dir(spec), exported, attention="eager")
+            fuse_transformer(exported, partial, verified_model_dir(spec))
+        check_against_sentence_transformers(partial, spec)
+
+    return _cached_file(
+        cache_dir / spec.sha256 / BUILD_RECIPE / ONNX_FILE, ONNX_FILE + BUILD_RECIPE + spec.sha256, make
+    )
+
+
+def fuse_transformer(source: Path, target: Path, model_folder: Path) -> None:
+    """source with its BERT layers fused by onnxruntime's transformer optimizer, saved as target."""
+    import json
+
+    from onnxruntime.transformers import optimizer
+
+    config = json.loads((model_folder / "config.json").read_text(encoding="utf-8"))
+    fused = optimizer.optimize_model(
+        str(source),
+        model_type="bert",
+        num_heads=int(config["num_attention_heads"]),
+        hidden_size=int(config["hidden_size"]),
+        opt_level=1,  # onnxruntime's basic rewrites only; the session applies the rest when it loads the graph
+    )
+    fused.save_model_to_file(str(target))
 
 
 def _make_query_model(fp32: Path, partial: Path) -> None:
@@ -114,8 +156,11 @@ def place_model(source: Path, folder: Path) -> Path:
     return folder / source.name
 
 
-def export_onnx(model_folder: Path, target: Path) -> None:
-    """Transformer, mean pooling and L2 normalisation in one graph with dynamic batch and sequence axes."""
+def export_onnx(model_folder: Path, target: Path, attention: str | None = None) -> None:
+    """Transformer, mean pooling and L2 normalisation in one graph with dynamic batch and sequence axes.
+
+    attention names the transformers attention implementation to trace ("eager", "sdpa"); None keeps the default.
+    """
     import torch
     from sentence_transformers import SentenceTransformer
 
@@ -133,6 +178,8 @@ def export_onnx(model_folder: Path, target: Path) -> None:
             return torch.nn.functional.normalize(mean, p=2, dim=1)
 
     model = SentenceTransformer(str(model_folder), device="cpu", local_files_only=True)
+    if attention is not None:
+        model[0].auto_model.config._attn_implementation = attention
     embedder = Embedder(model[0].auto_model).eval()
     sample = torch.ones(2, 8, dtype=torch.long)
     axes = {name: {0: "batch", 1: "sequence"} for name in INPUTS} | {OUTPUT: {0: "batch"}}

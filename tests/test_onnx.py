@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 
 from index import Index, IndexFormatError, build, store
+from index.build import default_encoder
+from index.modelspec import verified_model_dir
 from index.onnx_encoder import OnnxEncoder
 from index.onnx_export import (
+    BUILD_RECIPE,
+    CHECK_TEXTS,
     EXTERNAL_DATA_SUFFIX,
     MIN_COSINE,
     MODEL_CACHE_DIR,
     ONNX_FILE,
     QUERY_FILE,
+    cached_build_model,
     cached_onnx_model,
     cached_query_model,
 )
@@ -91,6 +98,21 @@ def test_batching_by_length_gives_the_vectors_of_one_at_a_time(onnx_index: Index
     reference = encoder.encode(texts)
     assert np.min(np.sum(batched * reference, axis=1)) >= MIN_COSINE, "truncates long texts like sentence-transformers"
     assert np.allclose(np.linalg.norm(batched, axis=1), 1.0, atol=1e-5)
+
+
+def test_builds_embed_with_a_fused_graph_that_agrees_with_the_plain_export(index_root: Path):
+    cache = index_root / MODEL_CACHE_DIR
+    fused = cached_build_model(cache)
+    assert fused.parent.name == BUILD_RECIPE
+    layers = json.loads((verified_model_dir() / "config.json").read_text())["num_hidden_layers"]
+    ops = Counter(node.op_type for node in onnx.load(str(fused)).graph.node)
+    assert ops["Attention"] == layers and ops["SkipLayerNormalization"] == 2 * layers and ops["BiasGelu"] == layers
+    assert ops["Softmax"] == 0, "every attention block fused"
+    texts = [*CHECK_TEXTS, "rotas", "Who is Professor of Leadership at Henley Business School?"]
+    plain = OnnxEncoder(cached_onnx_model(cache)).encode(texts, batch_size=3)
+    built = OnnxEncoder(fused).encode(texts, batch_size=3)
+    assert float(np.min(np.sum(plain * built, axis=1))) >= MIN_COSINE
+    assert default_encoder(index_root, "onnxruntime").model_path == fused
 
 
 def test_a_corrupted_cached_export_is_replaced(index_root: Path, tmp_path: Path):
