@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import faiss
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from index.beir import load_beir
 from index.benchmark_server import process_tree, production_server, sequential_latencies_ms, throughput_qps
@@ -79,8 +81,13 @@ def _serve(root: Path, work_dir: Path, queries: list[str], settings: BenchSettin
 def _engine_against_txtai(index: Index, texts: list[str], queries: list[str], say) -> dict[str, Any]:
     """Per-query time in this process: our Index.search (as the service runs it) against txtai's search."""
     say("our engine, in process ...")
-    ours_hybrid = _mean_ms(lambda q: index.search(q, k=10), queries)
-    ours_dense = _mean_ms(lambda q: index.search(q, k=10, mode="dense"), queries)
+    # One thread, as each request runs in the server (use_one_thread_per_request); txtai keeps its own defaults.
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    with threadpool_limits(1):
+        ours_hybrid = _mean_ms(lambda q: index.search(q, k=10), queries)
+        ours_dense = _mean_ms(lambda q: index.search(q, k=10, mode="dense"), queries)
+    faiss.omp_set_num_threads(threads)
     say(f"indexing the same {len(texts)} passages with txtai ...")
     embeddings = _txtai_embeddings(texts)
     theirs = _mean_ms(lambda q: embeddings.search(q, 10), queries)

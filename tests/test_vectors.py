@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +12,7 @@ import pytest
 
 from index import store
 from index.vectors import VectorIndex
+from tests.conftest import ROOT
 
 
 def clustered_vectors(count: int, seed: int = 7) -> np.ndarray:
@@ -77,3 +80,19 @@ def test_ivf_filtered_search_meets_k_among_allowed(corpus: np.ndarray, ivf: Vect
     assert len(ids) == 10 and set(ids) <= set(allowed)
     expected = allowed[np.argsort(-(corpus[allowed] @ corpus[5]))[:10]]
     assert list(ids) == list(expected)
+
+
+def test_one_thread_per_request_limits_faiss_and_blas():
+    """Checked in a fresh interpreter: the limits last for the whole process."""
+    script = (
+        "import faiss\n"
+        "from threadpoolctl import threadpool_info\n"
+        "from index.vectors import use_one_thread_per_request\n"
+        "use_one_thread_per_request()\n"
+        "pools = threadpool_info()\n"
+        "assert pools and all(pool['num_threads'] == 1 for pool in pools), pools\n"
+        "assert faiss.omp_get_max_threads() == 1\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
