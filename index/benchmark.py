@@ -84,10 +84,12 @@ def _engine_against_txtai(index: Index, texts: list[str], queries: list[str], sa
     # One thread, as each request runs in the server (use_one_thread_per_request); txtai keeps its own defaults.
     threads = faiss.omp_get_max_threads()
     faiss.omp_set_num_threads(1)
-    with threadpool_limits(1):
-        ours_hybrid = _mean_ms(lambda q: index.search(q, k=10), queries)
-        ours_dense = _mean_ms(lambda q: index.search(q, k=10, mode="dense"), queries)
-    faiss.omp_set_num_threads(threads)
+    try:
+        with threadpool_limits(1):
+            ours_hybrid = _mean_ms(lambda q: index.search(q, k=10), queries)
+            ours_dense = _mean_ms(lambda q: index.search(q, k=10, mode="dense"), queries)
+    finally:
+        faiss.omp_set_num_threads(threads)
     say(f"indexing the same {len(texts)} passages with txtai ...")
     embeddings = _txtai_embeddings(texts)
     theirs = _mean_ms(lambda q: embeddings.search(q, 10), queries)
