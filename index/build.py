@@ -29,7 +29,7 @@ from index.onnx_export import (
 from index.passages import PassageSettings, embedding_text, split_post
 from index.records import Passage, Post
 from index.sentence_vectors import SENTENCES_FILE, STORED_DTYPE, embed_sentences, stored_vectors_dtype
-from index.vectors import VectorIndex
+from index.vectors import SCAN_FILE, VectorIndex
 
 
 @dataclass(frozen=True)
@@ -99,8 +99,8 @@ def up_to_date(manifest: store.Manifest, posts: list[Post], settings: BuildSetti
     """Whether the current version under root (its manifest given) holds these posts, built with these settings
     and today's stored files.
 
-    Today's files: sentence vectors in today's precision, and the query model this code makes (its recipe changes
-    with the code; a rebuild for it reuses the embedding cache under root).
+    Today's files: sentence vectors in today's precision, the int8 scan of an exact index, and the query model
+    this code makes (its recipe changes with the code; a rebuild for it reuses the embedding cache under root).
     """
     wanted = json.loads(json.dumps(asdict(settings)))
     if manifest.corpus_sha256 != corpus_sha256(posts) or manifest.settings != wanted:
@@ -108,6 +108,8 @@ def up_to_date(manifest: store.Manifest, posts: list[Post], settings: BuildSetti
     if SENTENCES_FILE not in manifest.files:
         return False
     if stored_vectors_dtype(store.current_version(root) / SENTENCES_FILE) != STORED_DTYPE:
+        return False
+    if manifest.faiss_index == "flat-ip" and manifest.passages and SCAN_FILE not in manifest.files:
         return False
     query_model = cached_query_model(root / MODEL_CACHE_DIR)
     return manifest.files.get(QUERY_FILE, {}).get("sha256") == store.sha256_of(query_model)
@@ -140,6 +142,7 @@ def build(
             cache.close()
         vector_index = VectorIndex.build(vectors)
         vector_index.save(building / store.VECTORS_FILE)
+        vector_index.save_scan(building / SCAN_FILE)
         sentences.save(building / SENTENCES_FILE)
         lexical = LexicalIndex.build([lexical_text(by_id[p.post_id], p) for p in passages], settings.lexical)
         lexical.save(building / store.LEXICAL_DIR)

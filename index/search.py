@@ -19,7 +19,7 @@ from index.onnx_encoder import version_query_encoder
 from index.records import Hit, Passage, Post
 from index.sentence_vectors import SENTENCES_FILE, SentenceTable
 from index.term_weights import query_term_weights
-from index.vectors import VectorIndex
+from index.vectors import SCAN_FILE, VectorIndex
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,11 @@ class Ranked:
 
     ids: np.ndarray
     scores: np.ndarray
+
+
+# Candidates from the int8 scan rescored exactly before the cut (at least k): passages further down than this
+# would need 100 others to be within the scan's 0.003 of their cosine to be missed.
+HEAD = 100
 
 
 class Index:
@@ -76,7 +81,8 @@ class Index:
         try:
             posts = {p["id"]: Post.from_json(p) for p in _read_jsonl(folder / store.POSTS_FILE)}
             passages = [Passage.from_json(p) for p in _read_jsonl(folder / store.PASSAGES_FILE)]
-            vectors = VectorIndex.load(folder / store.VECTORS_FILE)
+            scan = folder / SCAN_FILE if SCAN_FILE in manifest.files else None
+            vectors = VectorIndex.load(folder / store.VECTORS_FILE, scan)
             lexical = LexicalIndex.load(folder / store.LEXICAL_DIR)
             sentences_file = folder / SENTENCES_FILE
             sentences = SentenceTable.load(sentences_file) if sentences_file.is_file() else None
@@ -127,12 +133,15 @@ class Index:
         if mode == "bm25":
             return _top(self.lexical.scores(query), k, allowed, positive_only=True)
         vector = self.encoder.encode([query])[0] if vector is None else vector
+        # Every passage's cosine, from the int8 scan where the version has one: it picks candidates, and the
+        # passages that reach the head of a ranking are rescored exactly (scores_of) before the final cut.
         dense_all = self.vectors.all_scores(vector)
         if mode == "dense":
             if dense_all is None:
                 scores, ids = self.vectors.search(vector, k, allowed)
                 return Ranked(ids, scores)
-            return _top(dense_all, k, allowed, positive_only=False)
+            head = _best(dense_all, max(k, HEAD), allowed, positive_only=False)
+            return _order(head, self.vectors.scores_of(vector, head), k)
         # Hybrid: each side's `candidates` best passages; their union is fused and cut to k.
         depth = max(k, self.fusion.candidates)
         lexical_all = self.lexical.scores(query)
@@ -148,19 +157,19 @@ class Index:
         member[lexical_ids] = True
         ids = np.flatnonzero(member)
         if self.fusion.method == "rrf":
+            if dense_all is not None:
+                dense_scores = self.vectors.scores_of(vector, dense_ids)
             dense_order = dense_ids[np.argsort(-dense_scores, kind="stable")]
             lexical_order = lexical_ids[np.argsort(-lexical_all[lexical_ids], kind="stable")]
             fused = rrf(_ranks(ids, dense_order), _ranks(ids, lexical_order), self.fusion.rrf_k, alpha)
-        else:
-            union = self.vectors.scores_of(vector, ids) if dense_all is None else dense_all[ids]
-            lexical_top = lexical_all[lexical_ids]
-            fused = convex(union, dense_scores, lexical_all[ids], lexical_top, alpha, self.fusion.normalisation)
-            if self.sentences is not None and self.fusion.sentence_share > 0:
-                return self._with_sentence_evidence(vector, ids, fused, union, dense_scores, k, alpha)
-        best = _top(fused, k, None, positive_only=False)
-        return Ranked(ids[best.ids], best.scores)
+            best = _top(fused, k, None, positive_only=False)
+            return Ranked(ids[best.ids], best.scores)
+        union = self.vectors.scores_of(vector, ids) if dense_all is None else dense_all[ids]
+        lexical_top = lexical_all[lexical_ids]
+        fused = convex(union, dense_scores, lexical_all[ids], lexical_top, alpha, self.fusion.normalisation)
+        return self._rescore_head(vector, ids, fused, union, dense_scores, k, alpha, exact=dense_all is None)
 
-    def _with_sentence_evidence(
+    def _rescore_head(
         self,
         vector: np.ndarray,
         ids: np.ndarray,
@@ -169,15 +178,27 @@ class Index:
         dense_reference: np.ndarray,
         k: int,
         alpha: float,
+        exact: bool,
     ) -> Ranked:
-        """The fused head re-scored: part of each passage's dense weight moves to its best sentence's cosine."""
-        head = _top(fused, max(k, self.fusion.sentence_depth), None, positive_only=False)
-        passages, own = ids[head.ids], cosines[head.ids]
-        # Same model, same scale: the best sentence's cosine is scaled by the dense side's reference list.
+        """The fused head re-scored with exact cosines, then with sentence evidence: part of each passage's dense
+        weight moves to its best sentence's cosine."""
+        use_sentences = self.sentences is not None and self.fusion.sentence_share > 0
+        depth = max(k, self.fusion.sentence_depth if use_sentences else HEAD)
+        # From approximate scores, twice the head is rescored exactly so that the head is what exact scores make it.
+        wide = _top(fused, depth if exact else 2 * depth, None, positive_only=False)
+        passages, own, scores = ids[wide.ids], cosines[wide.ids], wide.scores
         scale = scaler(self.fusion.normalisation)
-        evidence = scale(self._best_sentence_cosines(vector, passages, own), dense_reference)
-        shift = alpha * self.fusion.sentence_share * (evidence - scale(own, dense_reference))
-        rescored = _top(head.scores + shift, k, None, positive_only=False)
+        if not exact:
+            approximate, own = own, self.vectors.scores_of(vector, passages)
+            # A fused score holds alpha × the scaled cosine: swapping in the exact cosine shifts it by the difference.
+            scores = scores + alpha * (scale(own, dense_reference) - scale(approximate, dense_reference))
+            head = _top(scores, depth, None, positive_only=False)
+            passages, own, scores = passages[head.ids], own[head.ids], head.scores
+        if use_sentences:
+            # Same model, same scale: the best sentence's cosine is scaled by the dense side's reference list.
+            evidence = scale(self._best_sentence_cosines(vector, passages, own), dense_reference)
+            scores = scores + alpha * self.fusion.sentence_share * (evidence - scale(own, dense_reference))
+        rescored = _top(scores, k, None, positive_only=False)
         return Ranked(passages[rescored.ids], rescored.scores)
 
     def _best_sentence_cosines(self, vector: np.ndarray, passages: np.ndarray, fallback: np.ndarray) -> np.ndarray:
@@ -217,8 +238,12 @@ def _best(scores: np.ndarray, depth: int, allowed: np.ndarray | None, positive_o
 def _top(scores: np.ndarray, depth: int, allowed: np.ndarray | None, positive_only: bool) -> Ranked:
     """The depth best of the allowed passages by score, best first."""
     ids = _best(scores, depth, allowed, positive_only)
-    values = scores[ids]
-    order = np.lexsort((ids, -values))  # ties go to the lower id, so equal scores always come back in one order
+    return _order(ids, scores[ids], depth)
+
+
+def _order(ids: np.ndarray, values: np.ndarray, depth: int) -> Ranked:
+    """The depth best of these ids by their values, best first."""
+    order = np.lexsort((ids, -values))[:depth]  # ties go to the lower id: equal scores always come back in one order
     return Ranked(ids[order], values[order].astype(np.float32))
 
 

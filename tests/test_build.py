@@ -14,6 +14,7 @@ from index import Index, IndexFormatError, ModelError, build, store
 from index.build import BuildSettings, up_to_date
 from index.modelspec import embedder_spec, verified_model_dir
 from index.sentence_vectors import SENTENCES_FILE
+from index.vectors import SCAN_FILE
 
 
 def test_version_layout_and_manifest(index_root: Path, seed_posts):
@@ -23,7 +24,9 @@ def test_version_layout_and_manifest(index_root: Path, seed_posts):
     assert manifest["model_id"] == "sentence-transformers/all-MiniLM-L6-v2"
     assert manifest["model_sha256"] == embedder_spec().sha256
     assert (manifest["dimension"], manifest["posts"], manifest["passages"]) == (384, 10, 10)
-    assert {"vectors.faiss", "posts.jsonl", "passages.jsonl", "lexical/vocab.index.json"} <= set(manifest["files"])
+    assert {"vectors.faiss", SCAN_FILE, "posts.jsonl", "passages.jsonl", "lexical/vocab.index.json"} <= set(
+        manifest["files"]
+    )
     assert store.verify(folder).version == folder.name
 
 
@@ -72,6 +75,12 @@ def test_up_to_date_wants_the_same_posts_settings_and_todays_stored_files(tmp_pa
         arrays = {name: np.asarray(data[name]) for name in data.files}
     assert arrays["vectors"].dtype == np.int8
     np.savez(sentences, **{**arrays, "vectors": arrays["vectors"].astype(np.float32)})
+    assert not up_to_date(manifest, seed_posts, BuildSettings(), root)
+    np.savez(sentences, **arrays)
+    assert up_to_date(manifest, seed_posts, BuildSettings(), root)
+
+    # So is a version from before the int8 scan of the passage vectors.
+    del manifest.files[SCAN_FILE]
     assert not up_to_date(manifest, seed_posts, BuildSettings(), root)
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from index import Filters, Index, QueryError, build
+from index.vectors import VectorIndex
 
 PARAPHRASES = [
     ("Who is Professor of Leadership at Henley Business School?", "In Conversation with David Pendleton"),
@@ -84,6 +85,20 @@ def test_best_sentence_cosines_are_the_max_over_each_passages_sentences(seed_ind
     found = seed_index._best_sentence_cosines(vector, passages, fallback)
     expected = [max(table.vectors_of([r])[0] @ vector for r in table.rows(p)) for p in passages]
     np.testing.assert_allclose(found, expected, rtol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["dense", "hybrid"])
+def test_the_int8_scan_leaves_rankings_as_exact_scores_make_them(seed_index: Index, mode: str):
+    """The scan only picks candidates: the head is rescored exactly, so rankings match a float32 scan's."""
+    assert seed_index.vectors.scan is not None
+    exact_vectors = VectorIndex(seed_index.vectors.index)
+    assert exact_vectors.scan is None
+    parts = _parts(seed_index)
+    exact = Index(*parts[:4], exact_vectors, *parts[5:], seed_index.fusion, seed_index.sentences)
+    for query, _ in PARAPHRASES:
+        scanned, plain = seed_index.rank(query, 10, mode, 0.6), exact.rank(query, 10, mode, 0.6)
+        assert scanned.ids.tolist() == plain.ids.tolist()
+        np.testing.assert_allclose(scanned.scores, plain.scores, atol=0.02 if mode == "hybrid" else 1e-5)
 
 
 def _parts(index: Index) -> tuple:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from index import store
-from index.vectors import VectorIndex
+from index.vectors import SCAN_FILE, VectorIndex
 from tests.conftest import ROOT
 
 
@@ -50,6 +50,41 @@ def test_an_exact_index_scans_aligned_vectors(corpus: np.ndarray, tmp_path: Path
     np.testing.assert_array_equal(loaded.matrix, corpus[:5000])
     np.testing.assert_allclose(loaded.all_scores(corpus[42]), corpus[:5000] @ corpus[42], rtol=1e-5, atol=1e-6)
     assert loaded.search(corpus[42], 3)[1][0] == 42
+
+
+def test_the_int8_scan_is_within_a_few_thousandths_and_rescoring_is_exact(corpus: np.ndarray, tmp_path: Path):
+    vectors = corpus[:5000]
+    built = VectorIndex.build(vectors)
+    built.save(tmp_path / "vectors.faiss")
+    built.save_scan(tmp_path / SCAN_FILE)
+    loaded = VectorIndex.load(tmp_path / "vectors.faiss", tmp_path / SCAN_FILE)
+    assert loaded.scan is not None and loaded.scan.size == 5000
+    for query in clustered_vectors(20, seed=9):
+        exact = vectors @ query
+        approximate = loaded.all_scores(query)
+        assert approximate.shape == exact.shape and approximate.dtype == np.float32
+        assert np.abs(approximate - exact).max() < 0.01
+        assert np.corrcoef(approximate, exact)[0, 1] > 0.999
+        # The scan's top 10 is among the exact top 30: candidates, which scores_of then scores exactly.
+        top = np.argsort(-approximate)[:10]
+        assert set(top) <= set(np.argsort(-exact)[:30])
+        np.testing.assert_allclose(loaded.scores_of(query, top), exact[top], rtol=1e-5, atol=1e-6)
+    # Without the scan file (a version built before it) the scan is exact, as before.
+    plain = VectorIndex.load(tmp_path / "vectors.faiss")
+    assert plain.scan is None
+    np.testing.assert_allclose(plain.all_scores(vectors[7]), vectors @ vectors[7], rtol=1e-5, atol=1e-6)
+
+
+def test_a_scan_of_other_vectors_is_refused(corpus: np.ndarray, tmp_path: Path):
+    VectorIndex.build(corpus[:100]).save(tmp_path / "vectors.faiss")
+    VectorIndex.build(corpus[:101]).save_scan(tmp_path / SCAN_FILE)
+    with pytest.raises(ValueError, match="101"):
+        VectorIndex.load(tmp_path / "vectors.faiss", tmp_path / SCAN_FILE)
+
+
+def test_an_ivf_index_has_no_scan(corpus: np.ndarray, tmp_path: Path):
+    VectorIndex.build(corpus[:2000], exact_limit=1000).save_scan(tmp_path / SCAN_FILE)
+    assert not (tmp_path / SCAN_FILE).exists()
 
 
 def test_an_ivf_index_is_mapped_too(ivf: VectorIndex):
