@@ -1,0 +1,51 @@
+"""scripts/bench.py's in-process comparison: turns between our engine and the baseline, medians, one thread."""
+
+from __future__ import annotations
+
+import statistics
+
+import faiss
+import pytest
+from threadpoolctl import threadpool_info
+
+from index import Index, benchmark
+
+
+class StubBaseline:
+    """Stands in for txtai's Embeddings (a bench-only extra): records what it is asked, and when."""
+
+    def __init__(self, log: list[str]) -> None:
+        self.log = log
+
+    def search(self, query: str, limit: int) -> list:
+        self.log.append(f"baseline:{query}")
+        return []
+
+
+def test_engine_and_baseline_take_turns_and_medians_count(seed_index: Index, monkeypatch: pytest.MonkeyPatch):
+    log: list[str] = []
+    monkeypatch.setattr(benchmark, "_txtai_embeddings", lambda texts: StubBaseline(log))
+    ours = seed_index.search
+    seen_threads = []
+
+    def search(query: str, **options):
+        seen_threads.append((faiss.omp_get_max_threads(), {p["num_threads"] for p in threadpool_info()}))
+        log.append(f"ours:{options.get('mode', 'hybrid')}")
+        return ours(query, **options)
+
+    monkeypatch.setattr(seed_index, "search", search)
+    threads_before = faiss.omp_get_max_threads()
+    queries = ["leadership", "nature and wellbeing"]
+    result = benchmark._engine_against_txtai(seed_index, ["text"], queries, say=lambda _: None, rounds=3)
+
+    # Each round: warm-up (up to 10 queries) and the timed pass, hybrid, then dense, then the baseline.
+    per_side = 2 * len(queries)
+    round_log = ["ours:hybrid"] * per_side + ["ours:dense"] * per_side + [f"baseline:{q}" for q in queries * 2]
+    assert log == round_log * 3
+    assert all(omp == 1 and blas == {1} for omp, blas in seen_threads), "our engine runs on one thread, as served"
+    assert faiss.omp_get_max_threads() == threads_before
+    rounds = result["engine_rounds_ms"]
+    assert [len(rounds[side]) for side in ("hybrid", "dense", "txtai")] == [3, 3, 3]
+    assert result["ours_hybrid_ms"] == pytest.approx(statistics.median(rounds["hybrid"]), abs=0.01)
+    assert result["txtai_ms"] == pytest.approx(statistics.median(rounds["txtai"]), abs=0.01)
+    assert result["speedup_vs_txtai"] == pytest.approx(result["txtai_ms"] / result["ours_hybrid_ms"], rel=0.05)
