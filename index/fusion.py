@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,29 +32,33 @@ class FusionSettings:
     sentence_depth: int = 100
 
 
+Scale = Callable[[np.ndarray], np.ndarray]
+
+
 def minmax(scores: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """Scale scores to [0, 1] by the range of the reference list (a side's own top candidates)."""
-    if len(reference) == 0:
-        return np.zeros_like(scores, dtype=np.float32)
-    low, high = float(reference.min()), float(reference.max())
-    if high - low <= 1e-12:
-        return np.where(scores >= high, 1.0, 0.0).astype(np.float32)
-    return np.clip((scores - low) / (high - low), 0.0, 1.0).astype(np.float32)
+    return fitted("minmax", reference)(scores)
 
 
 def zscore(scores: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """Standard scores against the reference list's mean and deviation: robust to one outlying top score."""
+    return fitted("zscore", reference)(scores)
+
+
+def fitted(normalisation: str, reference: np.ndarray) -> Scale:
+    """The scaling by the reference list, its statistics taken once: a query scales several score sets by one list."""
     if len(reference) == 0:
-        return np.zeros_like(scores, dtype=np.float32)
-    spread = float(reference.std())
-    if spread <= 1e-12:
-        return np.where(scores >= float(reference.max()), 1.0, 0.0).astype(np.float32)
-    return ((scores - float(reference.mean())) / spread).astype(np.float32)
-
-
-def scaler(normalisation: str):
-    """The function that scales a side's scores by its reference list."""
-    return zscore if normalisation == "zscore" else minmax
+        return lambda scores: np.zeros_like(scores, dtype=np.float32)
+    if normalisation == "zscore":
+        centre, spread = float(reference.mean()), float(reference.std())
+        if spread <= 1e-12:
+            top = float(reference.max())
+            return lambda scores: np.where(scores >= top, 1.0, 0.0).astype(np.float32)
+        return lambda scores: ((scores - centre) / spread).astype(np.float32)
+    low, high = float(reference.min()), float(reference.max())
+    if high - low <= 1e-12:
+        return lambda scores: np.where(scores >= high, 1.0, 0.0).astype(np.float32)
+    return lambda scores: np.clip((scores - low) / (high - low), 0.0, 1.0).astype(np.float32)
 
 
 def convex(
@@ -65,8 +70,13 @@ def convex(
     normalisation: str = "zscore",
 ) -> np.ndarray:
     """alpha * dense + (1 - alpha) * lexical, each side normalised by its own top list."""
-    scale = scaler(normalisation)
-    return (alpha * scale(dense, dense_top) + (1.0 - alpha) * scale(lexical, lexical_top)).astype(np.float32)
+    dense_scale, lexical_scale = fitted(normalisation, dense_top), fitted(normalisation, lexical_top)
+    return convex_scaled(dense, dense_scale, lexical, lexical_scale, alpha)
+
+
+def convex_scaled(dense: np.ndarray, dense_scale: Scale, lexical: np.ndarray, lexical_scale: Scale, alpha: float):
+    """convex() with each side's scaling already fitted to its top list."""
+    return (alpha * dense_scale(dense) + (1.0 - alpha) * lexical_scale(lexical)).astype(np.float32)
 
 
 def rrf(dense_rank: np.ndarray, lexical_rank: np.ndarray, k: int, alpha: float) -> np.ndarray:

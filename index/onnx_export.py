@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -89,8 +90,6 @@ def cached_build_model(cache_dir: Path, spec: ModelSpec | None = None) -> Path:
 
 def fuse_transformer(source: Path, target: Path, model_folder: Path) -> None:
     """source with its BERT layers fused by onnxruntime's transformer optimizer, saved as target."""
-    import json
-
     from onnxruntime.transformers import optimizer
 
     config = json.loads((model_folder / "config.json").read_text(encoding="utf-8"))

@@ -12,7 +12,7 @@ from index import store
 from index.encoder import Encoder
 from index.errors import IndexFormatError, QueryError
 from index.filters import Filters
-from index.fusion import MODES, FusionSettings, convex, rrf, scaler
+from index.fusion import MODES, FusionSettings, Scale, convex_scaled, fitted, rrf
 from index.highlight import QueryTerms, highlight
 from index.lexical import LexicalIndex
 from index.onnx_encoder import version_query_encoder
@@ -165,9 +165,11 @@ class Index:
             best = _top(fused, k, None, positive_only=False)
             return Ranked(ids[best.ids], best.scores)
         union = self.vectors.scores_of(vector, ids) if dense_all is None else dense_all[ids]
-        lexical_top = lexical_all[lexical_ids]
-        fused = convex(union, dense_scores, lexical_all[ids], lexical_top, alpha, self.fusion.normalisation)
-        return self._rescore_head(vector, ids, fused, union, dense_scores, k, alpha, exact=dense_all is None)
+        # Each side is scaled by its own top list; the dense scaling also serves the head's exact and sentence cosines.
+        dense_scale = fitted(self.fusion.normalisation, dense_scores)
+        lexical_scale = fitted(self.fusion.normalisation, lexical_all[lexical_ids])
+        fused = convex_scaled(union, dense_scale, lexical_all[ids], lexical_scale, alpha)
+        return self._rescore_head(vector, ids, fused, union, dense_scale, k, alpha, exact=dense_all is None)
 
     def _rescore_head(
         self,
@@ -175,7 +177,7 @@ class Index:
         ids: np.ndarray,
         fused: np.ndarray,
         cosines: np.ndarray,
-        dense_reference: np.ndarray,
+        scale: Scale,
         k: int,
         alpha: float,
         exact: bool,
@@ -187,17 +189,16 @@ class Index:
         # From approximate scores, twice the head is rescored exactly so that the head is what exact scores make it.
         wide = _top(fused, depth if exact else 2 * depth, None, positive_only=False)
         passages, own, scores = ids[wide.ids], cosines[wide.ids], wide.scores
-        scale = scaler(self.fusion.normalisation)
         if not exact:
             approximate, own = own, self.vectors.scores_of(vector, passages)
             # A fused score holds alpha × the scaled cosine: swapping in the exact cosine shifts it by the difference.
-            scores = scores + alpha * (scale(own, dense_reference) - scale(approximate, dense_reference))
+            scores = scores + alpha * (scale(own) - scale(approximate))
             head = _top(scores, depth, None, positive_only=False)
             passages, own, scores = passages[head.ids], own[head.ids], head.scores
         if use_sentences:
             # Same model, same scale: the best sentence's cosine is scaled by the dense side's reference list.
-            evidence = scale(self._best_sentence_cosines(vector, passages, own), dense_reference)
-            scores = scores + alpha * self.fusion.sentence_share * (evidence - scale(own, dense_reference))
+            evidence = scale(self._best_sentence_cosines(vector, passages, own))
+            scores = scores + alpha * self.fusion.sentence_share * (evidence - scale(own))
         rescored = _top(scores, k, None, positive_only=False)
         return Ranked(passages[rescored.ids], rescored.scores)
 
@@ -207,7 +208,7 @@ class Index:
         first, last = table.first[passages], table.first[passages + 1]
         counts = last - first
         rows = np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-        cosines = table.vectors_of(rows) @ vector
+        cosines = table.cosines(rows, vector)
         best = np.array(fallback, dtype=np.float32)
         has = counts > 0
         if has.any():

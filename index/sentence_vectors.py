@@ -101,6 +101,13 @@ class SentenceTable:
         picked = np.asarray(self.vectors[rows], dtype=np.float32)
         return picked if self.scales is None else picked * self.scales[rows, None]
 
+    def cosines(self, rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+        """The rows' inner products with a vector: widened codes times the vector, then each row's scale (one
+        multiplication a row instead of one per dimension)."""
+        if self.scales is None:
+            return np.asarray(self.vectors[rows], dtype=np.float32) @ vector
+        return (self.vectors[rows].astype(np.float32) @ vector) * self.scales[rows]
+
     def spans(self, passage_index: int) -> list[tuple[int, int]]:
         first, last = int(self.first[passage_index]), int(self.first[passage_index + 1])
         return list(zip(self.start[first:last].tolist(), self.end[first:last].tolist(), strict=True))

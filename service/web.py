@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from index.answer import answer_question
 from index.errors import QueryError
 from service.api import query_text, search_params, served_index
+from service.contract import is_blank
 from service.errors import ApiError
 
 web = Blueprint("web", __name__)
@@ -41,7 +42,8 @@ def _render(template: str, k_limit: int | None) -> ResponseReturnValue:
         "posts": index.manifest.posts,
         "filtered": any(request.args.get(name) for name in FILTER_PARAMS),
     }
-    if not raw.strip():
+    # Nothing to search for (spaces, control characters, invisible marks): the empty page, as the API's empty_query.
+    if is_blank(raw):
         return render_template(template, **context)
     try:
         query = query_text()

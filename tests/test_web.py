@@ -22,6 +22,14 @@ def test_empty_page_has_a_labelled_search_box_and_no_results(client):
     assert 'class="results"' not in html
 
 
+@pytest.mark.parametrize("blank", ["   ", "\u200b", "\ufeff \t", "\x00"])
+def test_a_query_with_nothing_to_search_for_shows_the_empty_page(client, blank: str):
+    response = client.get("/", query_string={"q": blank})
+    html = page_text(response)
+    assert response.status_code == 200
+    assert 'class="results"' not in html and "Search failed" not in html
+
+
 def test_query_renders_results_with_marked_highlights(client):
     response = client.get("/", query_string={"q": "Henley Business School"})
     html = page_text(response)
