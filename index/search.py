@@ -36,7 +36,10 @@ HEAD = 100
 
 
 class Index:
-    """One published version, loaded and verified, ready to answer queries."""
+    """One published version, loaded and verified, ready to answer queries.
+
+    `posts` carry their attribution, not their text (empty): the passages hold the words.
+    """
 
     def __init__(
         self,
@@ -79,7 +82,8 @@ class Index:
                 f"{encoder.weights_sha256[:12]}…; rebuild the index with `python scripts/build_index.py`"
             )
         try:
-            posts = {p["id"]: Post.from_json(p) for p in _read_jsonl(folder / store.POSTS_FILE)}
+            # Attribution only: a post's words are in its passages, so the opened index does not hold them twice.
+            posts = {p["id"]: Post.from_json({**p, "text": ""}) for p in _read_jsonl(folder / store.POSTS_FILE)}
             passages = [Passage.from_json(p) for p in _read_jsonl(folder / store.PASSAGES_FILE)]
             scan = folder / SCAN_FILE if SCAN_FILE in manifest.files else None
             vectors = VectorIndex.load(folder / store.VECTORS_FILE, scan)

@@ -37,6 +37,15 @@ def test_every_mode_ranks_and_attributes(seed_index: Index, mode: str):
     assert hits[0].to_json()["post"]["tags"] == ["BMJ Leader"]
 
 
+def test_an_opened_index_keeps_attribution_and_leaves_the_words_to_the_passages(seed_index: Index, seed_posts):
+    by_id = {post.id: post for post in seed_posts}
+    for post_id, post in seed_index.posts.items():
+        assert post.text == "", "held once, in the passages"
+        assert post.to_json() | {"text": by_id[post_id].text} == by_id[post_id].to_json()
+    for passage in seed_index.passages:
+        assert by_id[passage.post_id].text[passage.start : passage.end] == passage.text
+
+
 def test_highlights_point_at_query_terms(seed_index: Index):
     hit = seed_index.search("Henley leadership", k=1)[0]
     marked = {hit.passage.text[s:e].lower() for s, e in hit.highlights}
