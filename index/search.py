@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,8 +84,8 @@ class Index:
             )
         try:
             # Attribution only: a post's words are in its passages, so the opened index does not hold them twice.
-            posts = {p["id"]: Post.from_json({**p, "text": ""}) for p in _read_jsonl(folder / store.POSTS_FILE)}
-            passages = [Passage.from_json(p) for p in _read_jsonl(folder / store.PASSAGES_FILE)]
+            posts = {p["id"]: Post.from_json({**p, "text": ""}) for p in _rows(folder / store.POSTS_FILE)}
+            passages = [Passage.from_json(p) for p in _rows(folder / store.PASSAGES_FILE)]
             scan = folder / SCAN_FILE if SCAN_FILE in manifest.files else None
             vectors = VectorIndex.load(folder / store.VECTORS_FILE, scan)
             lexical = LexicalIndex.load(folder / store.LEXICAL_DIR)
@@ -258,6 +259,9 @@ def _ranks(ids: np.ndarray, ranked: np.ndarray) -> np.ndarray:
     return np.array([position.get(int(i), 0) for i in ids], dtype=np.float32)
 
 
-def _read_jsonl(path: Path) -> list[dict]:
+def _rows(path: Path) -> Iterator[dict]:
+    """A JSON Lines file's rows one at a time: a row's parse is freed before the next, never the whole file at once."""
     with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+        for line in handle:
+            if line.strip():
+                yield json.loads(line)
