@@ -163,10 +163,13 @@ class QuantisedScan:
 
 
 def quantise_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric int8 codes and one float32 scale per row: row ≈ codes × scale."""
-    scales = np.maximum(np.abs(matrix).max(axis=1), 1e-12).astype(np.float32) / 127
-    codes = np.clip(np.rint(matrix / scales[:, None]), -127, 127).astype(np.int8)
-    return codes, scales
+    """Symmetric int8 codes and one float32 scale per row (its largest component / 127): row ≈ codes × scale.
+
+    An all-zero row keeps codes of 0 and a scale of 1.
+    """
+    scales = np.abs(matrix).max(axis=1, initial=0.0) / 127.0
+    scales = np.where(scales > 0, scales, 1.0).astype(np.float32)
+    return np.rint(matrix / scales[:, None]).astype(np.int8), scales
 
 
 def write_scan_model(matrix: np.ndarray, path: Path) -> None:
