@@ -41,12 +41,13 @@ def test_small_corpora_get_an_exact_index_and_the_manifest_says_so(index_root: P
 
 
 def test_an_exact_index_scans_aligned_vectors(corpus: np.ndarray, tmp_path: Path):
-    """numpy hands the all-passages scan to BLAS only when the floats are aligned (a mapped faiss file's are not)."""
+    """Without an int8 scan the float32 vectors are read, not mapped: numpy hands BLAS only aligned floats."""
     path = tmp_path / "vectors.faiss"
     VectorIndex.build(corpus[:5000]).save(path)
     loaded = VectorIndex.load(path)
     assert loaded.kind == "flat-ip"
     assert loaded.matrix.ctypes.data % loaded.matrix.itemsize == 0
+    assert str(path) not in _mapped_files()
     np.testing.assert_array_equal(loaded.matrix, corpus[:5000])
     np.testing.assert_allclose(loaded.all_scores(corpus[42]), corpus[:5000] @ corpus[42], rtol=1e-5, atol=1e-6)
     assert loaded.search(corpus[42], 3)[1][0] == 42
@@ -59,6 +60,9 @@ def test_the_int8_scan_is_within_a_few_thousandths_and_rescoring_is_exact(corpus
     built.save_scan(tmp_path / SCAN_FILE)
     loaded = VectorIndex.load(tmp_path / "vectors.faiss", tmp_path / SCAN_FILE)
     assert loaded.scan is not None and loaded.scan.size == 5000
+    # With the scan, the float32 vectors are only read row by row: mapped from the file, shared between workers.
+    assert str(tmp_path / "vectors.faiss") in _mapped_files()
+    np.testing.assert_array_equal(loaded.matrix, vectors)
     for query in clustered_vectors(20, seed=9):
         exact = vectors @ query
         approximate = loaded.all_scores(query)
@@ -89,8 +93,11 @@ def test_an_ivf_index_has_no_scan(corpus: np.ndarray, tmp_path: Path):
 
 def test_an_ivf_index_is_mapped_too(ivf: VectorIndex):
     assert ivf.ivf is not None
-    mapped = [line.split()[-1] for line in Path("/proc/self/maps").read_text().splitlines() if "ivf" in line]
-    assert any(path.endswith("vectors.faiss") for path in mapped)
+    assert any("ivf" in path and path.endswith("vectors.faiss") for path in _mapped_files())
+
+
+def _mapped_files() -> set[str]:
+    return {line.split()[-1] for line in Path("/proc/self/maps").read_text().splitlines() if "/" in line}
 
 
 def test_large_corpora_get_ivf_with_high_recall_against_exact(corpus: np.ndarray, ivf: VectorIndex):
