@@ -100,9 +100,15 @@ def cached_signals(index: Index, table: SentenceTable, texts: list[str], path: P
     return with_queries(tuning.Signals(queries, queries, queries, bm25), index, table, queries)
 
 
+def passage_vectors(index: Index) -> np.ndarray:
+    """The float32 passage vectors as an aligned copy: mapped from the FAISS file they are not, and numpy hands
+    only aligned arrays to BLAS."""
+    return np.array(index.vectors.matrix, dtype=np.float32)
+
+
 def with_queries(signals: tuning.Signals, index: Index, table: SentenceTable, queries: np.ndarray) -> tuning.Signals:
     """The signals for (moved) query vectors: passage and best-sentence cosines recomputed, BM25 kept."""
-    dense = queries @ np.asarray(index.vectors.matrix).T
+    dense = queries @ passage_vectors(index).T
     sentences = table.vectors_of(range(len(table.passage)))  # stored as int8
     return tuning.Signals(queries, dense, tuning.sentence_max(queries, sentences, table.first), signals.bm25)
 
@@ -164,7 +170,7 @@ def run_families(
         )
     for k in (3, 5, 10):
         for beta in (0.25, 0.5):
-            moved = tuning.dense_feedback(signals, fused, np.asarray(index.vectors.matrix), k, beta)
+            moved = tuning.dense_feedback(signals, fused, passage_vectors(index), k, beta)
             add(
                 "dense Rocchio from fused top k (on sentence best)",
                 f"k {k}, beta {beta}",
