@@ -160,7 +160,10 @@ class QuantisedScan:
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own untyped errors (InvalidProtobuf, Fail, ...)
+            raise ValueError(f"{path.name} cannot be loaded by onnxruntime ({exc})") from None
         self.size = int(self.session.get_outputs()[0].shape[1])
 
     def __call__(self, query: np.ndarray) -> np.ndarray:

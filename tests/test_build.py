@@ -84,6 +84,19 @@ def test_up_to_date_wants_the_same_posts_settings_and_todays_stored_files(tmp_pa
     assert not up_to_date(manifest, seed_posts, BuildSettings(), root)
 
 
+def test_a_scan_that_passes_its_checksum_but_not_onnxruntime_asks_for_a_rebuild(tmp_path: Path, index_root: Path):
+    """A manifest written for a broken scan graph (say, by another onnxruntime): a clear error, not a traceback."""
+    root = tmp_path / "copy"
+    shutil.copytree(index_root, root, symlinks=True)
+    folder = store.current_version(root)
+    (folder / SCAN_FILE).write_bytes(b"not an onnx graph")
+    manifest = json.loads((folder / store.MANIFEST).read_text())
+    manifest["files"][SCAN_FILE] = {"bytes": 17, "sha256": store.sha256_of(folder / SCAN_FILE)}
+    (folder / store.MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(IndexFormatError, match="rebuild the index"):
+        Index.open(root)
+
+
 @pytest.mark.parametrize("damage", ["flip", "truncate", "delete"])
 def test_corrupt_version_is_refused(tmp_path: Path, encoder, seed_posts, damage: str):
     summary = build(seed_posts, tmp_path, encoder=encoder)

@@ -86,6 +86,14 @@ def test_a_scan_of_other_vectors_is_refused(corpus: np.ndarray, tmp_path: Path):
         VectorIndex.load(tmp_path / "vectors.faiss", tmp_path / SCAN_FILE)
 
 
+def test_a_scan_onnxruntime_cannot_load_is_a_value_error(corpus: np.ndarray, tmp_path: Path):
+    """Index.open turns ValueError into 'rebuild the index'; onnxruntime's own errors are no ValueError."""
+    VectorIndex.build(corpus[:100]).save(tmp_path / "vectors.faiss")
+    (tmp_path / SCAN_FILE).write_bytes(b"not an onnx graph")
+    with pytest.raises(ValueError, match="cannot be loaded by onnxruntime"):
+        VectorIndex.load(tmp_path / "vectors.faiss", tmp_path / SCAN_FILE)
+
+
 def test_an_ivf_index_has_no_scan(corpus: np.ndarray, tmp_path: Path):
     VectorIndex.build(corpus[:2000], exact_limit=1000).save_scan(tmp_path / SCAN_FILE)
     assert not (tmp_path / SCAN_FILE).exists()
