@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -155,3 +156,117 @@ def metrics(run: dict[str, list[str]], qrels: Qrels) -> dict[str, float]:
 def ndcg_per_query(run: dict[str, list[str]], qrels: Qrels) -> np.ndarray:
     """Each query's nDCG@10, for paired comparisons of two configurations."""
     return np.array([ndcg(ranking, qrels[qid], 10) for qid, ranking in run.items()])
+
+
+def service_ranking(signals: Signals, alpha: float = 0.6, share: float = 0.75, top: int = 100) -> np.ndarray:
+    """The service's hybrid ranking of passages: z-score fusion, then sentence evidence for the fused top `top`."""
+    return rerank(signals, split_alpha(alpha, 0.0), split_alpha(alpha, share), top)
+
+
+def split_alpha(alpha: float, share: float) -> Weights:
+    """(passage, sentence, BM25) weights: the dense weight alpha split between passage and best-sentence cosine."""
+    return (alpha * (1 - share), alpha * share, 1 - alpha)
+
+
+def dense_scaled(signals: Signals, cosines: np.ndarray) -> np.ndarray:
+    """Cosines of the same model z-scored with the passage-cosine top list's mean and spread (as sentence cosines)."""
+    mean, spread = _stats(signals.dense, top_mask(signals.dense))
+    return (cosines - mean) / spread
+
+
+def with_bonus(ranking: np.ndarray, weight: float, signal: np.ndarray) -> np.ndarray:
+    """A ranking with weight * signal added to every candidate (-inf stays -inf)."""
+    return np.where(np.isfinite(ranking), ranking + weight * signal, ranking)
+
+
+def coverage(matrix: sp.csr_matrix, terms: np.ndarray) -> np.ndarray:
+    """queries x passages: the share of each query's distinct terms, weighted by idf, that occur in the passage."""
+    present = (matrix > 0).astype(np.float32)
+    found = np.asarray(present.sum(0)).ravel()
+    idf = np.log1p((matrix.shape[0] - found + 0.5) / (found + 0.5)).astype(np.float32)
+    wanted = (terms > 0) * idf
+    return np.asarray((present @ wanted.T).T) / np.maximum(wanted.sum(1, keepdims=True), 1e-9)
+
+
+def term_pairs(terms: list[str], window: int) -> list[str]:
+    """Unordered pairs of analysed terms at most window - 1 positions apart (a proximity vocabulary)."""
+    return ["_".join(sorted((a, b))) for i, a in enumerate(terms) for b in terms[i + 1 : i + window]]
+
+
+def bm25_of_tokens(passages: list[list[str]], queries: list[list[str]], k1: float = 0.9, b: float = 0.4) -> np.ndarray:
+    """queries x passages BM25 (bm25s, Lucene's formula) over already analysed tokens."""
+    import logging
+
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
+    retriever.index(passages, show_progress=False)
+    saved = retriever.scores
+    matrix = sp.csc_matrix(
+        (saved["data"], saved["indices"], saved["indptr"]), shape=(len(passages), len(saved["indptr"]) - 1)
+    ).tocsr()
+    counts = np.zeros((len(queries), matrix.shape[1]), np.float32)
+    for row, tokens in enumerate(queries):
+        for token in tokens:
+            column = retriever.vocab_dict.get(token)
+            if column is not None:
+                counts[row, column] += 1.0
+    return np.asarray((matrix @ counts.T).T, dtype=np.float32)
+
+
+def coordinate_ascent(
+    evaluate: Callable[[np.ndarray], float],
+    start: np.ndarray,
+    steps: tuple[float, ...] = (0.2, 0.1, 0.05, -0.05, -0.1, -0.2),
+    passes: int = 2,
+) -> tuple[np.ndarray, float]:
+    """Greedy search for feature weights: each weight in turn takes the step that raises evaluate() most."""
+    weights, best = start.copy(), evaluate(start)
+    for _ in range(passes):
+        for j in range(len(weights)):
+            for step in steps:
+                candidate = weights.copy()
+                candidate[j] += step
+                value = evaluate(candidate)
+                if value > best + 1e-6:
+                    weights, best = candidate, value
+    return weights, best
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """Each query's candidate passages as a small features matrix, for fast nDCG@10 of linear feature mixes."""
+
+    features: list[np.ndarray]  # per query: candidates x features
+    documents: list[np.ndarray]  # per query: each candidate's document number
+    count: int  # documents in the collection
+
+    @classmethod
+    def of(cls, features: list[np.ndarray], mask: np.ndarray, passage_doc: np.ndarray) -> Candidates:
+        """features: queries x passages each; mask: the candidates; passage_doc: each passage's document number."""
+        picked = [np.flatnonzero(row) for row in mask]
+        return cls(
+            [np.stack([f[row, cols] for f in features], 1) for row, cols in enumerate(picked)],
+            [passage_doc[cols] for cols in picked],
+            int(passage_doc.max()) + 1,
+        )
+
+    def scores(self, weights: np.ndarray) -> np.ndarray:
+        """queries x documents: the best candidate passage's weighted sum (-inf where none)."""
+        out = np.full((len(self.features), self.count), -np.inf, np.float32)
+        for row, (features, documents) in enumerate(zip(self.features, self.documents, strict=True)):
+            np.maximum.at(out[row], documents, features @ weights)
+        return out
+
+    def mean_ndcg(self, rows: np.ndarray, weights: np.ndarray, doc_ids: np.ndarray, qrels: list[dict]) -> float:
+        """Mean nDCG@10 over the given query rows (qrels in row order)."""
+        total = 0.0
+        best = np.empty(self.count, np.float32)
+        for row in rows:
+            best.fill(-np.inf)
+            np.maximum.at(best, self.documents[row], self.features[row] @ weights)
+            found = np.flatnonzero(np.isfinite(best))
+            top = found[np.argsort(-best[found], kind="stable")[:10]]
+            total += ndcg(list(doc_ids[top]), qrels[row], 10)
+        return total / max(len(rows), 1)
