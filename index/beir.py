@@ -32,11 +32,18 @@ def load_beir(folder: Path, split: str = "test") -> BeirDataset:
     unknown = [qid for qid in qrels if qid not in texts]
     if unknown:
         raise CorpusError(str(folder / "queries.jsonl"), None, f"no text for judged queries {unknown[:5]}")
-    posts = [
-        Post(id=str(row["_id"]), title=row.get("title") or None, text=row.get("text") or "", source="beir")
-        for row in _read_jsonl(folder / "corpus.jsonl")
-    ]
+    posts = [_post(row) for row in _read_jsonl(folder / "corpus.jsonl")]
     return BeirDataset(folder.name, split, posts, {qid: texts[qid] for qid in qrels}, qrels)
+
+
+def _post(row: dict) -> Post:
+    """A corpus row as a post. A document with a title but no text (BEIR has them: TREC-COVID's papers without an
+    abstract) is its title, as text, so that it has a passage to be found by; without one it could never rank."""
+    title = str(row.get("title") or "").strip() or None
+    text = str(row.get("text") or "")
+    if title and not text.strip():
+        return Post(id=row["_id"], title=None, text=title, source="beir")
+    return Post(id=row["_id"], title=title, text=text, source="beir")
 
 
 def read_qrels(path: Path) -> Qrels:

@@ -82,6 +82,24 @@ def test_judged_queries_without_text_are_refused(tmp_path: Path):
         load_beir(beir)
 
 
+def test_a_document_with_only_a_title_can_be_found(tmp_path: Path, encoder):
+    beir = write_beir(tmp_path / "tiny")
+    with (beir / "corpus.jsonl").open("a") as handle:
+        handle.write(json.dumps({"_id": "d5", "title": "Vitamin D supplements and hip fractures", "text": " "}) + "\n")
+        handle.write(json.dumps({"_id": "d6", "title": "", "text": ""}) + "\n")  # nothing to find it by
+    with (beir / "queries.jsonl").open("a") as handle:
+        handle.write(json.dumps({"_id": "q4", "text": "vitamin D and fractures of the hip"}) + "\n")
+    with (beir / "qrels" / "test.tsv").open("a") as handle:
+        handle.write("q4\td5\t1\n")
+    dataset = load_beir(beir)
+    titled = next(p for p in dataset.posts if p.id == "d5")
+    assert (titled.title, titled.text) == (None, "Vitamin D supplements and hip fractures")
+    assert next(p for p in dataset.posts if p.id == "d1").title == "Aspirin and fever"
+    for mode in ("bm25", "dense", "hybrid"):
+        report = evaluate_beir(beir, mode, work_dir=tmp_path / "w", encoder=encoder)
+        assert report["ndcg@10"] == 1.0, mode
+
+
 def test_metrics_by_hand():
     judged = {"a": 1, "b": 2, "z": 0}
     ranking = ["x", "b", "y", "a"]
