@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     source.add_argument("--beir", metavar="DIR", help="a BEIR folder: corpus.jsonl, queries.jsonl, qrels/<split>.tsv")
     source.add_argument("--squad", metavar="FILE", help="a SQuAD-format JSON file")
     parser.add_argument("--mode", choices=MODES, default="hybrid", help="retrieval mode for --beir (default hybrid)")
-    parser.add_argument("--split", choices=("test", "train"), default="test", help="qrels split (default test)")
+    parser.add_argument(
+        "--split", type=split_name, default="test", help="qrels split: test, train, dev, ... (default test)"
+    )
     parser.add_argument("--work", metavar="DIR", help="where the evaluation index and embedding cache live")
     parser.add_argument("--json", action="store_true", help="no progress bars; the last line is one JSON object")
     args = parser.parse_args(argv)
@@ -44,6 +47,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result, sort_keys=False))
     return 0
+
+
+def split_name(value: str) -> str:
+    """A split is a file name under qrels/ (test, train, dev, ...), never a path."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a split name like test, train or dev")
+    return value
 
 
 def table(result: dict[str, Any]) -> str:

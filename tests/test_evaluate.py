@@ -73,6 +73,30 @@ def test_bad_arguments_and_bad_data_exit_nonzero(tmp_path: Path):
     assert run("scripts/evaluate.py", "--beir", "x", "--squad", "y").returncode == 2, "not both"
     missing = run("scripts/evaluate.py", "--beir", str(tmp_path / "nothing"), "--work", str(tmp_path / "w"))
     assert missing.returncode == 2 and "qrels" in missing.stderr
+    beir = write_beir(tmp_path / "tiny")
+    for split in ("../test", "a/b", ""):
+        refused = run("scripts/evaluate.py", "--beir", str(beir), "--split", split)
+        assert refused.returncode == 2 and "split name" in refused.stderr, split
+    absent = run("scripts/evaluate.py", "--beir", str(beir), "--split", "dev", "--work", str(tmp_path / "w"))
+    assert absent.returncode == 2 and "dev.tsv" in absent.stderr
+
+
+def test_any_split_the_folder_has(tmp_path: Path):
+    beir = write_beir(tmp_path / "tiny")
+    (beir / "qrels" / "dev.tsv").write_text("query-id\tcorpus-id\tscore\nq2\td2\t1\n")
+    args = (
+        "scripts/evaluate.py",
+        "--beir",
+        str(beir),
+        "--split",
+        "dev",
+        "--mode",
+        "bm25",
+        "--work",
+        str(tmp_path / "w"),
+    )
+    result = last_json(run(*args, "--json"))
+    assert (result["split"], result["queries"], result["ndcg@10"]) == ("dev", 1, 1.0)
 
 
 def test_judged_queries_without_text_are_refused(tmp_path: Path):
