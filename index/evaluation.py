@@ -14,6 +14,7 @@ from index.beir import BeirDataset, load_beir
 from index.build import BuildSettings, build, up_to_date
 from index.encoder import Encoder
 from index.errors import IndexFormatError
+from index.fusion import FusionSettings
 from index.metrics import mean_metrics
 from index.search import Index, Ranked
 
@@ -29,15 +30,18 @@ def evaluate_beir(
     settings: BuildSettings = BuildSettings(),
     encoder: Encoder | None = None,
     progress: bool = False,
+    fusion: FusionSettings = FusionSettings(),
 ) -> dict[str, Any]:
     """Build (or reuse) an index of the corpus in work_dir, run the split's queries, and score the rankings.
 
-    encoder None means what `build` and `Index.open` choose by default, as the service does.
+    encoder None means what `build` and `Index.open` choose by default, as the service does; fusion is how hybrid
+    mode fuses (the service's defaults unless given).
     """
     started = time.perf_counter()
     dataset = load_beir(folder, split)
     work_dir = Path(work_dir or Path("var") / "eval" / dataset.name)
     index, built = open_or_build(dataset, work_dir, settings, encoder, progress)
+    index.fusion = fusion
     searched = time.perf_counter()
     run = {}
     for qid, text in tqdm(dataset.queries.items(), desc=f"{mode} queries", unit="q", disable=not progress):

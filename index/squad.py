@@ -6,7 +6,7 @@ import json
 import re
 import string
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from index.answer import AnswerResult, answer_question
 from index.build import BuildSettings, build, up_to_date
 from index.encoder import Encoder
 from index.errors import CorpusError, IndexFormatError
+from index.fusion import FusionSettings
 from index.records import Post
 from index.search import Index
 
@@ -147,15 +148,19 @@ def _mean(values: list[bool]) -> float:
     return round(sum(values) / len(values), 4) if values else 0.0
 
 
-def evaluate_squad(path: Path, work_dir: Path | None = None, progress: bool = False) -> dict[str, Any]:
+def evaluate_squad(
+    path: Path, work_dir: Path | None = None, progress: bool = False, fusion: FusionSettings = FusionSettings()
+) -> dict[str, Any]:
     """Build (or reuse) an index of the file's paragraphs in work_dir, answer every question, and score the answers.
 
-    Figures are given for all questions and for each half of the articles (`tune` chose the settings).
+    Figures are given for all questions and for each half of the articles (`tune` chose the settings); fusion is
+    how the hybrid ranking under the answers fuses (the service's defaults unless given).
     """
     started = time.perf_counter()
     squad = load_squad(path)
     work_dir = Path(work_dir or Path("var") / "eval" / f"squad-{path.stem}")
     index = open_or_build(squad.posts, work_dir, BuildSettings(), progress)
+    index.fusion = fusion
     built = time.perf_counter()
     index.encoder = QuestionVectors(index.encoder, [q.text for q in squad.questions])
     outcomes = []
@@ -168,6 +173,7 @@ def evaluate_squad(path: Path, work_dir: Path | None = None, progress: bool = Fa
         result[part] = summarise([q for q, _ in chosen], [o for _, o in chosen])
     result.update(
         {
+            "fusion": asdict(fusion),
             "index_version": index.version,
             "posts": index.manifest.posts,
             "passages": index.manifest.passages,

@@ -6,11 +6,12 @@ import argparse
 import json
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from index import SearchError
-from index.fusion import MODES
+from index.fusion import MODES, FusionSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -24,22 +25,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--split", type=split_name, default="test", help="qrels split: test, train, dev, ... (default test)"
     )
+    parser.add_argument(
+        "--alpha",
+        type=weight,
+        default=FusionSettings.alpha,
+        help=f"hybrid mode's dense weight, 0 to 1 (default {FusionSettings.alpha}, the service's)",
+    )
     parser.add_argument("--work", metavar="DIR", help="where the evaluation index and embedding cache live")
     parser.add_argument("--json", action="store_true", help="no progress bars; the last line is one JSON object")
     args = parser.parse_args(argv)
+    fusion = replace(FusionSettings(), alpha=args.alpha)
     try:
         if args.beir:
             from index.evaluation import evaluate_beir
 
             beir = Path(args.beir)
             work = Path(args.work) if args.work else ROOT / "var" / "eval" / beir.resolve().name
-            result = evaluate_beir(beir, args.mode, args.split, work, progress=not args.json)
+            result = evaluate_beir(beir, args.mode, args.split, work, progress=not args.json, fusion=fusion)
         else:
             from index.squad import evaluate_squad
 
             squad = Path(args.squad)
             work = Path(args.work) if args.work else ROOT / "var" / "eval" / f"squad-{squad.stem}"
-            result = evaluate_squad(squad, work_dir=work, progress=not args.json)
+            result = evaluate_squad(squad, work_dir=work, progress=not args.json, fusion=fusion)
     except SearchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -47,6 +55,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result, sort_keys=False))
     return 0
+
+
+def weight(value: str) -> float:
+    """A fusion weight: a number from 0 to 1."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a weight from 0 to 1")
+    return number
 
 
 def split_name(value: str) -> str:

@@ -13,7 +13,9 @@ import pytest
 from index.beir import load_beir
 from index.errors import CorpusError
 from index.evaluation import evaluate_beir
+from index.fusion import FusionSettings
 from index.metrics import mean_metrics, ndcg, recall, reciprocal_rank
+from index.search import Index
 from tests.test_cli import run
 
 DOCS = [
@@ -66,6 +68,23 @@ def test_every_mode_finds_each_querys_document_first(tmp_path: Path, encoder, mo
     result = evaluate_beir(write_beir(tmp_path / "tiny"), mode, work_dir=tmp_path / "w", encoder=encoder)
     assert (result["mode"], result["queries"], result["split"]) == (mode, 3, "test")
     assert result["ndcg@10"] == result["mrr@10"] == result["recall@100"] == 1.0
+
+
+def test_alpha_reaches_every_ranking(tmp_path: Path, encoder, monkeypatch):
+    seen = []
+    original = Index.rank
+
+    def spy(self, query, k, mode, alpha, *rest):
+        seen.append(alpha)
+        return original(self, query, k, mode, alpha, *rest)
+
+    monkeypatch.setattr(Index, "rank", spy)
+    beir = write_beir(tmp_path / "tiny")
+    result = evaluate_beir(beir, "hybrid", work_dir=tmp_path / "w", encoder=encoder, fusion=FusionSettings(alpha=0.25))
+    assert result["fusion"]["alpha"] == 0.25 and seen == [0.25] * len(QUERIES)
+    for bad in ("1.5", "-0.1", "nan", "half"):
+        refused = run("scripts/evaluate.py", "--beir", str(beir), "--alpha", bad)
+        assert refused.returncode == 2 and "weight from 0 to 1" in refused.stderr, bad
 
 
 def test_bad_arguments_and_bad_data_exit_nonzero(tmp_path: Path):

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from index.fusion import FusionSettings
+from index.search import Index
 from index.squad import contains_answer, evaluate_squad, load_squad, normalise_answer
 
 TINY = {
@@ -63,7 +65,7 @@ def test_load_squad_makes_a_post_per_paragraph(tmp_path):
     assert [q.answerable for q in squad.questions] == [True, True, True, False]
 
 
-def test_evaluate_squad_on_a_tiny_file(tmp_path):
+def test_evaluate_squad_on_a_tiny_file(tmp_path, monkeypatch):
     path = tmp_path / "tiny.json"
     path.write_text(json.dumps(TINY), encoding="utf-8")
     result = evaluate_squad(path, work_dir=tmp_path / "work")
@@ -74,6 +76,16 @@ def test_evaluate_squad_on_a_tiny_file(tmp_path):
     assert result["answer_sentence@1"] >= 0.66
     assert result["tune"]["questions"] == 2 and result["rest"]["questions"] == 2
     assert 0.0 <= result["abstention_accuracy"] <= 1.0 and 0.0 <= result["answer_precision"] <= 1.0
-    again = evaluate_squad(path, work_dir=tmp_path / "work")
+    assert result["fusion"]["alpha"] == FusionSettings.alpha
+    seen = []
+    original = Index.search
+
+    def spy(self, *args, **kwargs):
+        seen.append(self.fusion.alpha)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Index, "search", spy)
+    again = evaluate_squad(path, work_dir=tmp_path / "work", fusion=FusionSettings(alpha=0.3))
     assert again["index_version"] == result["index_version"] and again["passages"] == 2
+    assert again["fusion"]["alpha"] == 0.3 and set(seen) == {0.3}, "the answers rank with the alpha given"
     assert json.loads(json.dumps(again)) == again
