@@ -13,6 +13,8 @@ import pytest
 from index import Index, IndexFormatError, ModelError, build, store
 from index.build import BuildSettings, up_to_date
 from index.modelspec import embedder_spec, verified_model_dir
+from index.onnx_encoder import OneAtATimeEncoder, OnnxEncoder
+from index.onnx_export import QUERY_FILE
 from index.sentence_vectors import SENTENCES_FILE
 from index.vectors import SCAN_FILE
 
@@ -68,6 +70,7 @@ def test_up_to_date_wants_the_same_posts_settings_and_todays_stored_files(tmp_pa
     assert up_to_date(manifest, seed_posts, BuildSettings(), root)
     assert not up_to_date(manifest, seed_posts[:-1], BuildSettings(), root)
     assert not up_to_date(manifest, seed_posts, BuildSettings(batch_size=3), root)
+    assert not up_to_date(manifest, seed_posts, BuildSettings(sentence_model="passage"), root)
 
     # A version from before sentence vectors were stored as int8 is rebuilt by the evaluations and benches.
     sentences = store.current_version(root) / SENTENCES_FILE
@@ -82,6 +85,42 @@ def test_up_to_date_wants_the_same_posts_settings_and_todays_stored_files(tmp_pa
     # So is a version from before the int8 scan of the passage vectors.
     del manifest.files[SCAN_FILE]
     assert not up_to_date(manifest, seed_posts, BuildSettings(), root)
+
+
+def test_sentence_vectors_are_the_query_graphs_each_sentence_alone(index_root: Path, seed_index: Index):
+    graph = OnnxEncoder(store.current_version(index_root) / QUERY_FILE)
+    table = seed_index.sentences
+    texts = table.texts(seed_index.passages, seed_index.posts)
+    rows = [0, len(texts) // 2, len(texts) - 1]
+    alone = np.concatenate([graph.encode([texts[row]]) for row in rows])
+    stored = table.vectors_of(rows)
+    cosines = (alone * stored).sum(1) / np.linalg.norm(stored, axis=1)
+    assert cosines.min() > 0.9998, "as a query is embedded, up to the int8 storage"
+
+
+def test_one_at_a_time_encoder_gives_each_text_its_own_vector(index_root: Path):
+    model = store.current_version(index_root) / QUERY_FILE
+    texts = ["Staff burnout.", "Leaders in the NHS can reduce burnout by listening to their teams."]
+    texts += [f"Sentence number {n} about rotas." for n in range(300)]  # more than one chunk of work
+    two = OneAtATimeEncoder(model, cache_key="int8 graph", workers=2)
+    got = two.encode(texts)
+    alone = OnnxEncoder(model)
+    np.testing.assert_array_equal(got[:2], np.concatenate([alone.encode([text]) for text in texts[:2]]))
+    np.testing.assert_array_equal(got, OneAtATimeEncoder(model, cache_key="int8 graph").encode(texts))
+    assert two.weights_sha256 == "int8 graph" != alone.weights_sha256, "its own key in the embedding cache"
+    assert two.encode([]).shape == (0, 384)
+
+
+def test_sentences_by_the_passage_encoder_and_a_bad_sentence_model(tmp_path: Path, encoder, seed_posts):
+    with pytest.raises(ValueError, match="sentence_model"):
+        build(seed_posts[:2], tmp_path, encoder=encoder, settings=BuildSettings(sentence_model="bogus"))
+    assert not any(tmp_path.iterdir()), "refused before anything is written"
+    build(seed_posts[:2], tmp_path, encoder=encoder, settings=BuildSettings(sentence_model="passage"))
+    index = Index.open(tmp_path, encoder=encoder)
+    texts = index.sentences.texts(index.passages, index.posts)
+    stored = index.sentences.vectors_of(range(len(texts)))
+    cosines = (encoder.encode(texts) * stored).sum(1) / np.linalg.norm(stored, axis=1)
+    assert len(texts) > 2 and cosines.min() > 0.9998
 
 
 def test_a_scan_that_passes_its_checksum_but_not_onnxruntime_asks_for_a_rebuild(tmp_path: Path, index_root: Path):
