@@ -1,4 +1,8 @@
-"""A persistent embedding cache keyed by (model weights sha256, text sha256), so rebuilds re-embed only changes."""
+"""A persistent embedding cache keyed by (model, text sha256), so rebuilds re-embed only changes.
+
+The model part is the encoder's `cache_key` where it has one (a graph whose vectors differ from the weights'
+plain ones, like the int8 query graph's), else its weights' sha256.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from index.encoder import Encoder
+
+
+def model_key(encoder: Encoder) -> str:
+    """What the cache files an encoder's vectors under."""
+    return getattr(encoder, "cache_key", None) or encoder.weights_sha256
 
 
 class EmbeddingCache:
@@ -30,7 +39,8 @@ class EmbeddingCache:
     ) -> tuple[np.ndarray, int]:
         """Vectors for texts, embedding only those not cached; returns (vectors, how many were embedded)."""
         keys = [hashlib.sha256(t.encode("utf-8")).hexdigest() for t in texts]
-        found = self._lookup(encoder.weights_sha256, set(keys))
+        model = model_key(encoder)
+        found = self._lookup(model, set(keys))
         missing: dict[str, int] = {}
         for position, key in enumerate(keys):
             if key not in found:
@@ -40,7 +50,7 @@ class EmbeddingCache:
             order = sorted(missing.items(), key=lambda item: -len(texts[item[1]]))
             fresh = encoder.encode([texts[i] for _, i in order], batch_size=batch_size, progress=progress)
             pairs = list(zip((key for key, _ in order), fresh, strict=True))
-            rows = [(encoder.weights_sha256, key, vector.tobytes()) for key, vector in pairs]
+            rows = [(model, key, vector.tobytes()) for key, vector in pairs]
             with self.db:
                 self.db.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)", rows)
             found.update(pairs)

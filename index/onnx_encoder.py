@@ -75,8 +75,7 @@ class OneAtATimeEncoder:
     For the int8 query graph: its activation scales are taken over the whole input, so a text batched with others
     gets a vector that depends on its neighbours (cosine 0.98-0.99 to its own); alone, its vector is a function of
     its text, made the way a query's is. onnxruntime lets the threads run the one session side by side.
-    `cache_key` stands for the graph in the embedding cache, whose vectors of the same text from another graph
-    must not be taken for these.
+    `cache_key` files its vectors in the embedding cache apart from those of other graphs of the same weights.
     """
 
     CHUNK = 256  # texts per task: the progress bar's step
@@ -84,7 +83,7 @@ class OneAtATimeEncoder:
     def __init__(self, model_path: Path, cache_key: str, workers: int = 1) -> None:
         self.encoder = OnnxEncoder(model_path, threads=1)
         self.model_id, self.dimension = self.encoder.model_id, self.encoder.dimension
-        self.weights_sha256 = cache_key
+        self.weights_sha256, self.cache_key = self.encoder.weights_sha256, cache_key
         self.workers = max(workers, 1)
 
     def encode(self, texts: list[str], batch_size: int = 32, progress: bool = False) -> np.ndarray:
