@@ -47,7 +47,7 @@ class BuildSettings:
     embed_runtime: str = "onnxruntime"
     # What embeds the sentence vectors (the answers' and the ranking's sentence evidence): "query", the version's
     # int8 query graph, each sentence alone as a query is (SciFact train hybrid nDCG@10 +0.0028, paired standard
-    # error 0.0015; test +0.0016; SQuAD answers within 0.001; twice as fast as "passage"), or "passage", the
+    # error 0.0015; test +0.0031; SQuAD answers within 0.002; twice as fast as "passage"), or "passage", the
     # encoder that embeds the passages, in batches.
     sentence_model: str = "query"
 

@@ -68,11 +68,16 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, texts: list[str], settings: LexicalSettings = LexicalSettings()) -> LexicalIndex:
+        return cls.of_terms(analyse(texts), settings)
+
+    @classmethod
+    def of_terms(cls, terms: list[list[str]], settings: LexicalSettings = LexicalSettings()) -> LexicalIndex:
+        """The index of passages given as their analysed terms (build analyses texts first)."""
         import bm25s  # the build's only: it brings scipy
 
         logging.getLogger("bm25s").setLevel(logging.WARNING)
         retriever = bm25s.BM25(k1=settings.k1, b=settings.b, method="lucene")
-        retriever.index(analyse(texts), show_progress=False)
+        retriever.index(terms, show_progress=False)
         scores = retriever.scores
         built = cls(retriever.vocab_dict, scores["data"], scores["indices"], scores["indptr"], int(scores["num_docs"]))
         built._bm25s = retriever

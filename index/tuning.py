@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from index.lexical import LexicalIndex, analyse
+from index.lexical import LexicalIndex, LexicalSettings, analyse
 from index.metrics import Qrels, mean_metrics, ndcg
 
 DEPTH = 1000  # each side's candidates and z-score reference, as FusionSettings.candidates
@@ -115,8 +115,13 @@ def bm25_matrix(lexical: LexicalIndex) -> sp.csr_matrix:
 
 def query_terms(lexical: LexicalIndex, texts: list[str], vocabulary: int) -> np.ndarray:
     """queries x terms: how often each indexed term occurs in the query."""
-    out = np.zeros((len(texts), vocabulary), np.float32)
-    for row, terms in enumerate(analyse(texts)):
+    return term_counts(lexical, analyse(texts), vocabulary)
+
+
+def term_counts(lexical: LexicalIndex, queries: list[list[str]], vocabulary: int | None = None) -> np.ndarray:
+    """queries (as analysed terms) x indexed terms: how often each occurs in the query."""
+    out = np.zeros((len(queries), vocabulary or len(lexical.indptr) - 1), np.float32)
+    for row, terms in enumerate(queries):
         np.add.at(out[row], lexical.term_ids(terms), 1.0)
     return out
 
@@ -195,24 +200,8 @@ def term_pairs(terms: list[str], window: int) -> list[str]:
 
 def bm25_of_tokens(passages: list[list[str]], queries: list[list[str]], k1: float = 0.9, b: float = 0.4) -> np.ndarray:
     """queries x passages BM25 (bm25s, Lucene's formula) over already analysed tokens."""
-    import logging
-
-    import bm25s
-
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
-    retriever = bm25s.BM25(k1=k1, b=b, method="lucene")
-    retriever.index(passages, show_progress=False)
-    saved = retriever.scores
-    matrix = sp.csc_matrix(
-        (saved["data"], saved["indices"], saved["indptr"]), shape=(len(passages), len(saved["indptr"]) - 1)
-    ).tocsr()
-    counts = np.zeros((len(queries), matrix.shape[1]), np.float32)
-    for row, tokens in enumerate(queries):
-        for token in tokens:
-            column = retriever.vocab_dict.get(token)
-            if column is not None:
-                counts[row, column] += 1.0
-    return np.asarray((matrix @ counts.T).T, dtype=np.float32)
+    lexical = LexicalIndex.of_terms(passages, LexicalSettings(k1=k1, b=b))
+    return np.asarray((bm25_matrix(lexical) @ term_counts(lexical, queries).T).T, dtype=np.float32)
 
 
 def coordinate_ascent(
