@@ -6,7 +6,6 @@ import argparse
 import json
 import re
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", metavar="DIR", help="where the evaluation index and embedding cache live")
     parser.add_argument("--json", action="store_true", help="no progress bars; the last line is one JSON object")
     args = parser.parse_args(argv)
-    fusion = replace(FusionSettings(), alpha=args.alpha)
+    fusion = FusionSettings(alpha=args.alpha)
     try:
         if args.beir:
             from index.evaluation import evaluate_beir
