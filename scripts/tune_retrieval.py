@@ -31,6 +31,7 @@ from index.sentence_vectors import SentenceTable
 
 ROOT = Path(__file__).resolve().parent.parent
 ALPHA = 0.6  # the current dense weight; the sentence families split it between passage and sentence cosines
+OTHER_CUES = "other cues, each added to the service's ranking"
 # family, configuration, train metrics, test metrics, train nDCG@10 per query
 Row = tuple[str, str, dict[str, float], dict[str, float], np.ndarray]
 Score = Callable[[np.ndarray], tuple[dict[str, float], dict[str, float], np.ndarray]]
@@ -211,27 +212,19 @@ def run_other_signals(
     passage_doc = np.cumsum(np.r_[0, post_ids[1:] != post_ids[:-1]])
     doc_ids = post_ids[starts]
 
-    def add(family: str, name: str, passage_scores: np.ndarray) -> None:
-        rows.append((family, name, *score(tuning.doc_max(passage_scores, starts))))
+    def add(name: str, passage_scores: np.ndarray) -> None:
+        rows.append((OTHER_CUES, name, *score(tuning.doc_max(passage_scores, starts))))
 
     served = tuning.service_ranking(signals)
-    add("other cues, each added to the service's ranking", "none (the service: sentence rerank of the top 100)", served)
+    add("none (the service: sentence rerank of the top 100)", served)
     titles = title_vectors(index, doc_ids, cache)
     title = tuning.dense_scaled(signals, (signals.queries @ titles.T)[:, passage_doc])
     for weight in (0.05, 0.1, 0.2):
-        add(
-            "other cues, each added to the service's ranking",
-            f"title cosine x {weight}",
-            tuning.with_bonus(served, weight, title),
-        )
+        add(f"title cosine x {weight}", tuning.with_bonus(served, weight, title))
     matrix = tuning.bm25_matrix(index.lexical)
     covered = tuning.coverage(matrix, tuning.query_terms(index.lexical, texts, matrix.shape[1]))
     for weight in (0.1, 0.3, 0.5):
-        add(
-            "other cues, each added to the service's ranking",
-            f"idf-weighted query-term coverage x {weight}",
-            tuning.with_bonus(served, weight, covered),
-        )
+        add(f"idf-weighted query-term coverage x {weight}", tuning.with_bonus(served, weight, covered))
     passage_terms = analyse([lexical_text(index.posts[p.post_id], p) for p in index.passages])
     query_terms = analyse(texts)
     pairs = tuning.bm25_of_tokens(
@@ -239,19 +232,11 @@ def run_other_signals(
     )
     proximity = tuning.zscore(pairs, tuning.top_mask(pairs, positive=True))
     for weight in (0.05, 0.1, 0.2):
-        add(
-            "other cues, each added to the service's ranking",
-            f"BM25 of term pairs within 8 words, z x {weight}",
-            tuning.with_bonus(served, weight, proximity),
-        )
+        add(f"BM25 of term pairs within 8 words, z x {weight}", tuning.with_bonus(served, weight, proximity))
     whole = tuning.bm25_of_tokens(document_terms(passage_terms, passage_doc), query_terms)[:, passage_doc]
     for share in (0.5, 1.0):
         mixed = replace(signals, bm25=share * whole + (1 - share) * signals.bm25)
-        add(
-            "other cues, each added to the service's ranking",
-            f"BM25 of the whole post, share {share}",
-            tuning.service_ranking(mixed),
-        )
+        add(f"BM25 of the whole post, share {share}", tuning.service_ranking(mixed))
     service_row, *cues = rows
     best = max(cues, key=lambda r: r[2]["ndcg@10"])
     gain = best[4] - service_row[4]
