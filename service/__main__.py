@@ -12,8 +12,12 @@ from pathlib import Path
 from gunicorn.app.base import BaseApplication
 
 from index import Index, SearchError
-from service.config import DEFAULTS
+from service.config import ENV_PREFIX, SettingError, load_config, parse
 from service.reload import install_sighup_in_worker
+from service.worker import REQUEST_LINE_LIMIT
+
+# Connections each worker holds open at once (gevent's worker_connections): slow and idle ones cost a greenlet each.
+DEFAULT_CONNECTIONS = 1000
 
 
 class Server(BaseApplication):
@@ -34,7 +38,7 @@ class Server(BaseApplication):
 
         # Concurrency comes from workers and threads; a request that also fanned out would oversubscribe the cores.
         use_one_thread_per_request()
-        return create_app({"INDEX_DIR": self.index_dir})
+        return create_app({"INDEX_DIR": self.index_dir}, wait_for_index=True)
 
 
 def forget_worker_metrics(server: object, worker: object) -> None:
@@ -87,14 +91,34 @@ def checked_in_child(index_dir: Path) -> tuple[bool, str]:
     return status == "ok", detail or "the index check stopped without a report"
 
 
+def server_setting(name: str, default: int) -> int:
+    """BLOG_SEARCH_WORKERS or _CONNECTIONS: a whole number of at least 1, else SettingError."""
+    value = parse(name, os.environ.get(ENV_PREFIX + name, str(default)), default)
+    if value < 1:
+        raise SettingError(name, value, "a whole number, at least 1")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m service", description=__doc__)
-    parser.add_argument("--index", default=os.environ.get("BLOG_SEARCH_INDEX_DIR", DEFAULTS["INDEX_DIR"]))
+    parser.add_argument("--index", default=None, help="the index folder (default: BLOG_SEARCH_INDEX_DIR or var/index)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("BLOG_SEARCH_WORKERS", default_workers())))
-    parser.add_argument("--threads", type=int, default=int(os.environ.get("BLOG_SEARCH_THREADS", "4")))
+    parser.add_argument("--workers", type=int, help="processes (default: BLOG_SEARCH_WORKERS, else one per core)")
+    parser.add_argument("--connections", type=int, help="open connections per worker (default: 1000)")
     args = parser.parse_args(argv)
+    if (args.workers is not None and args.workers < 1) or (args.connections is not None and args.connections < 1):
+        parser.error("--workers and --connections take a whole number of at least 1")
+    # Every setting is checked here, before anything binds: a bad one stops the server with its name, instead of
+    # letting every worker fail on it (and be restarted, and fail again).
+    try:
+        workers = args.workers or server_setting("WORKERS", default_workers())
+        connections = args.connections or server_setting("CONNECTIONS", DEFAULT_CONNECTIONS)
+        config = load_config({"INDEX_DIR": args.index} if args.index else None)
+    except SettingError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    args.index = config["INDEX_DIR"]
     # The same full open each worker will do, so a bad index stops here with its message, before any worker starts.
     ok, version = checked_in_child(Path(args.index))
     if not ok:
@@ -105,9 +129,14 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="blog-search-metrics-"))
     options = {
         "bind": f"{args.host}:{args.port}",
-        "workers": args.workers,
-        "threads": args.threads,
-        "worker_class": "gthread",
+        "workers": workers,
+        # A slow client (one header byte a second) held a gthread worker's thread for as long as it liked: 16 of
+        # them stalled every search. gevent gives each connection a greenlet, and searches run one at a time per
+        # worker, as they did in effect on one core each.
+        "worker_class": "service.worker.SearchWorker",
+        "worker_connections": connections,
+        # Long enough for a query of MAX_QUERY_CHARS characters percent-encoded (gunicorn reads no more than this).
+        "limit_request_line": REQUEST_LINE_LIMIT,
         "timeout": 60,
         # The app writes one structured line per request (service/observability.py); gunicorn's would repeat it.
         "accesslog": None,

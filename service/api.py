@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, g, jsonify, request
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import MethodNotAllowed
 
 from index import Filters, Index
 from index.answer import answer_question
@@ -14,6 +15,13 @@ from service.contract import PARAMS, is_blank, resolve
 from service.errors import ApiError
 
 api = Blueprint("api", __name__, url_prefix="/api")
+
+
+@api.before_request
+def get_only() -> None:
+    """Flask answers HEAD for every GET route by running it; a HEAD must not cost a search, so the API refuses it."""
+    if request.method == "HEAD":
+        raise MethodNotAllowed(valid_methods=["GET"], description="the API takes GET only")
 
 
 def served_index() -> Index:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
-from index import Index
+from index import Index, SearchError
 from service.admin import admin
 from service.api import api
 from service.config import load_config
@@ -23,14 +25,32 @@ from service.ratelimit import install_rate_limit
 from service.reload import ServedIndex
 from service.web import web
 
+log = logging.getLogger(__name__)
 
-def create_app(config: Mapping[str, Any] | None = None, index: Index | None = None) -> Flask:
-    """Build the app; opens the index under INDEX_DIR unless one is passed (tests share one)."""
+
+def create_app(
+    config: Mapping[str, Any] | None = None, index: Index | None = None, wait_for_index: bool = False
+) -> Flask:
+    """Build the app; opens the index under INDEX_DIR unless one is passed (tests share one).
+
+    With wait_for_index (a server's worker), an index that cannot be opened does not stop the app: it answers 503
+    until a retry opens one. Without, the error is raised. Bad settings always raise service.config.SettingError.
+    """
     app = Flask(__name__)
     app.config.update(load_config(config))
     install_fast_json(app)
     root = Path(app.config["INDEX_DIR"])
-    app.extensions["served_index"] = ServedIndex(root, index or Index.open(root), app.config["RELOAD_INTERVAL"])
+    unavailable = None
+    if index is None:
+        try:
+            index = Index.open(root)
+        except SearchError as exc:
+            if not wait_for_index:
+                raise
+            unavailable = str(exc)
+            log.error("pid %d cannot open the index, answers 503 not_ready and keeps trying: %s", os.getpid(), exc)
+    served = ServedIndex(root, index, app.config["RELOAD_INTERVAL"], unavailable=unavailable)
+    app.extensions["served_index"] = served
     register_error_handlers(app)
     install_observability(app)
     install_rate_limit(app)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from flask import Flask, Response, request
+
+from service.config import origins as allowed_origins
 
 # Everything the pages use comes from the app itself; inline script and styles are refused.
 PAGE_POLICY = (
@@ -12,12 +12,6 @@ PAGE_POLICY = (
     "form-action 'self'; base-uri 'none'"
 )
 EMBED_ENDPOINT = "web.embed"
-
-
-def allowed_origins(setting: str | Iterable[str]) -> frozenset[str]:
-    """The ALLOWED_ORIGINS setting (comma- or space-separated, or a list) as exact origins without a trailing /."""
-    items = setting.replace(",", " ").split() if isinstance(setting, str) else setting
-    return frozenset(item.strip().rstrip("/") for item in items if item.strip())
 
 
 def register_headers(app: Flask) -> None:

@@ -38,10 +38,9 @@ class IndexCollector:
     def collect(self) -> Iterator[Metric]:
         from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily
 
-        from service.api import served_index
-
-        with self.app.app_context():
-            index = served_index()
+        index = self.app.extensions["served_index"].available()
+        if index is None:  # this process has no index yet: nothing to report about one
+            return
         manifest = index.manifest
         info = InfoMetricFamily("blog_search_index", "The index version being served")
         info.add_metric([], {"version": manifest.version, "model": manifest.model_id, "built_at": manifest.built_at})

@@ -19,8 +19,9 @@ def healthz() -> ResponseReturnValue:
 def readyz() -> ResponseReturnValue:
     """The version being served; `refused` says which newer version failed its checks and why, if one did."""
     served = current_app.extensions.get("served_index")
-    if served is None:
-        return jsonify({"status": "not ready"}), 503
+    if served is None or served.available() is None:
+        error = served.unavailable if served is not None else None
+        return jsonify({"status": "not ready", "error": error}), 503
     manifest = served_index().manifest
     return jsonify(
         {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -16,15 +17,21 @@ from gunicorn.workers.base import Worker
 
 from index import Index, SearchError
 from index.store import CURRENT, Manifest, current_version, read_manifest
+from service.errors import ApiError
 
 log = logging.getLogger(__name__)
-Opener = Callable[[Path, Index], Index]
+Opener = Callable[[Path, Index | None], Index]
+# A process that cannot open the index tries again after this many seconds, doubling up to the maximum.
+FIRST_RETRY_S = 1.0
+MAX_RETRY_S = 60.0
 
 
-def open_with_loaded_model(root: Path, served: Index) -> Index:
+def open_with_loaded_model(root: Path, served: Index | None) -> Index:
     """Open and verify the version `current` names, reusing the served index's query encoder when the weights and
     the query graph are the same (no second model load); any other version brings its own."""
     manifest = read_manifest(current_version(root))
+    if served is None:
+        return Index.open(root)
     if manifest.model_sha256 == served.encoder.weights_sha256 and same_query_graph(manifest, served):
         return Index.open(root, encoder=served.encoder)
     return Index.open(root)
@@ -55,25 +62,51 @@ class ReloadOutcome:
 
 class ServedIndex:
     """Holds the Index requests use. A request takes a reference once and keeps it, so a swap never mixes versions;
-    the old Index is freed when its last request ends."""
+    the old Index is freed when its last request ends.
+
+    A process that could not open the index (a worker started after the folder was moved or the served version
+    damaged in place) holds none: it answers 503 `not_ready`, says why on /readyz, and tries again with a growing
+    pause, instead of exiting and being restarted in a storm while the other workers go on serving.
+    """
 
     def __init__(
-        self, root: Path, index: Index, check_every: float = 1.0, opener: Opener = open_with_loaded_model
+        self,
+        root: Path,
+        index: Index | None,
+        check_every: float = 1.0,
+        opener: Opener = open_with_loaded_model,
+        unavailable: str | None = None,
     ) -> None:
         self.root = Path(root)
         self.check_every = check_every
         self.opener = opener
         self.refused: dict[str, str] | None = None
         self._index = index
+        self.unavailable = unavailable if index is None else None
+        self._retry_s = FIRST_RETRY_S
+        self._next_retry = time.monotonic() + self._retry_s
         self._reload_lock = threading.Lock()
         # A separate lock, so starting a background reload never waits for a reload in progress.
         self._start_lock = threading.Lock()
         self._next_check = time.monotonic() + check_every
-        self._background: threading.Thread | None = None
+        self._background: threading.Thread | _PoolThread | None = None
+
+    def available(self) -> Index | None:
+        """The index being served, or None while this process has none (then a retry may start)."""
+        if self._index is None and time.monotonic() >= self._next_retry:
+            self.reload_in_background()
+        return self._index
 
     def current(self) -> Index:
         """The index to serve now; at most once per `check_every` seconds, a readlink notices a new `current`,
         which is then opened and verified on a background thread while this request goes on."""
+        if self.available() is None:
+            raise ApiError(
+                503,
+                "not_ready",
+                "this server process cannot open the index yet and is retrying; try again shortly",
+                headers={"Retry-After": str(int(self._retry_s))},
+            )
         now = time.monotonic()
         if self.check_every > 0 and now >= self._next_check:
             self._next_check = now + self.check_every
@@ -95,6 +128,8 @@ class ServedIndex:
         one being served stays."""
         with self._reload_lock:
             served = self._index
+            if served is None:
+                return self._first_open()
             try:
                 if current_version(self.root).resolve() == served.folder.resolve():
                     return ReloadOutcome("unchanged", served.version, served.version)
@@ -108,13 +143,51 @@ class ServedIndex:
             log.warning("now serving index version %s (was %s)", fresh.version, served.version)
             return ReloadOutcome("reloaded", fresh.version, served.version)
 
-    def reload_in_background(self) -> threading.Thread:
-        """Start a reload on its own thread unless one is already running; returns the thread doing it."""
+    def _first_open(self) -> ReloadOutcome:
+        """Try to open an index in a process that has none; one log line when the reason changes, not per try."""
+        try:
+            fresh = self.opener(self.root, None)
+        except SearchError as exc:
+            self._retry_s = min(MAX_RETRY_S, self._retry_s * 2)
+            self._next_retry = time.monotonic() + self._retry_s
+            if str(exc) != self.unavailable:
+                log.error("pid %d still cannot open the index, for another reason now: %s", os.getpid(), exc)
+            self.unavailable = str(exc)
+            return ReloadOutcome("refused", "", "", str(exc))
+        self._index, self.unavailable = fresh, None
+        log.warning("pid %d opened index version %s and is serving it", os.getpid(), fresh.version)
+        return ReloadOutcome("reloaded", fresh.version, "")
+
+    def reload_in_background(self) -> None:
+        """Start a reload on its own OS thread unless one is already running."""
         with self._start_lock:
             if self._background is None or not self._background.is_alive():
-                self._background = threading.Thread(target=self.reload, name="index-reload", daemon=True)
-                self._background.start()
-            return self._background
+                self._background = os_thread(self.reload, "index-reload")
+
+
+class _PoolThread:
+    """A job on gevent's pool of OS threads, seen as a thread (is_alive, join)."""
+
+    def __init__(self, target: Callable[[], object]) -> None:
+        import gevent
+
+        self.result = gevent.get_hub().threadpool.spawn(target)
+
+    def is_alive(self) -> bool:
+        return not self.result.ready()
+
+    def join(self, timeout: float | None = None) -> None:
+        self.result.wait(timeout)
+
+
+def os_thread(target: Callable[[], object], name: str) -> threading.Thread | _PoolThread:
+    """Run target on a real OS thread, started now. In a gevent worker threading.Thread is a greenlet, and opening an
+    index (seconds of checksums and loading) on it would hold every request of the process until it finished."""
+    if "gevent.monkey" in sys.modules and sys.modules["gevent.monkey"].is_module_patched("threading"):
+        return _PoolThread(target)
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    thread.start()
+    return thread
 
 
 def reload_on_sighup(served: ServedIndex) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import Blueprint, render_template, request
@@ -12,6 +13,7 @@ from index.errors import QueryError
 from service.api import query_text, search_params, served_index
 from service.contract import is_blank
 from service.errors import ApiError
+from service.ratelimit import retry_after, search_allowed
 
 web = Blueprint("web", __name__)
 
@@ -32,7 +34,14 @@ def embed() -> ResponseReturnValue:
 
 def _render(template: str, k_limit: int | None) -> ResponseReturnValue:
     raw = request.args.get("q", "")
-    index = served_index()
+    try:
+        index = served_index()
+    except ApiError as exc:  # this process has no index yet: say so on the page
+        return (
+            render_template(template, query=raw, error=exc.message, k_limit=k_limit, posts=0),
+            exc.status,
+            exc.headers,
+        )
     context: dict[str, Any] = {
         "query": raw,
         "results": None,
@@ -43,8 +52,14 @@ def _render(template: str, k_limit: int | None) -> ResponseReturnValue:
         "filtered": any(request.args.get(name) for name in FILTER_PARAMS),
     }
     # Nothing to search for (spaces, control characters, invisible marks): the empty page, as the API's empty_query.
-    if is_blank(raw):
+    # A HEAD (a link checker) gets the page's headers without a search.
+    if is_blank(raw) or request.method == "HEAD":
         return render_template(template, **context)
+    # The page searches and answers as /api/answer does, so it spends the same per-client budget.
+    wait = search_allowed()
+    if wait > 0:
+        message = f"Too many searches from your address; try again in {math.ceil(wait)} seconds."
+        return render_template(template, **{**context, "error": message}), 429, retry_after(wait)
     try:
         query = query_text()
         params = search_params()

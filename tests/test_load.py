@@ -15,7 +15,7 @@ def test_soak_counts_requests_and_sees_a_publish_through(tmp_path: Path, index_r
     root = tmp_path / "index"
     shutil.copytree(index_root, root, symlinks=True)
     queries = ["nature and health", "productivity in the NHS", "leadership book review"]
-    with production_server(root, tmp_path / "server.log", ("--workers", "1", "--threads", "2")) as server:
+    with production_server(root, tmp_path / "server.log", ("--workers", "1")) as server:
         steady = soak(server, queries, clients=2, seconds=1.0)
         assert steady["requests"] > 0 and steady["errors"] == 0
         assert steady["p50_ms"] <= steady["p99_ms"]

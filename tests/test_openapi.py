@@ -24,7 +24,7 @@ def test_openapi_describes_every_route(app, client):
 
 
 def test_bounds_in_the_spec_follow_the_settings_the_validators_use(seed_index):
-    client = create_test_app(seed_index, MAX_K=7, MAX_QUERY_CHARS=50).test_client()
+    client = create_test_app(seed_index, MAX_K=7, DEFAULT_K=5, MAX_QUERY_CHARS=50).test_client()
     spec = client.get("/openapi.json").get_json()
     params = {p["name"]: p for p in spec["paths"]["/api/search"]["get"]["parameters"]}
     assert set(params) == set(PARAMS)

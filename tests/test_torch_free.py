@@ -36,7 +36,7 @@ def test_the_service_serves_queries_without_importing_torch_or_bm25s(index_root:
 
 def test_production_workers_serve_without_torch(index_root: Path, tmp_path: Path):
     """Each gunicorn worker loads the index itself; none of them maps torch's library."""
-    with production_server(index_root, tmp_path / "server.log", ("--workers", "2", "--threads", "2")) as server:
+    with production_server(index_root, tmp_path / "server.log", ("--workers", "2")) as server:
         latencies = sequential_latencies_ms(server, ["leadership in the NHS", "health equity"] * 4)
         workers = process_tree(server.process.pid)[1:]
         maps = [Path(f"/proc/{pid}/maps").read_text() for pid in workers]
@@ -49,7 +49,7 @@ def test_production_workers_serve_without_torch(index_root: Path, tmp_path: Path
 def test_workers_stop_cleanly_on_sigterm(index_root: Path, tmp_path: Path):
     """A stop must not crash a worker in native teardown (it once aborted, and a sibling held the stop for 30 s)."""
     log = tmp_path / "server.log"
-    with production_server(index_root, log, ("--workers", "2", "--threads", "2")) as server:
+    with production_server(index_root, log, ("--workers", "2")) as server:
         sequential_latencies_ms(server, ["leadership in the NHS", "health equity"] * 4)
         master = server.process
     assert master.returncode == 0, "the master exited by itself on SIGTERM, not killed after the timeout"
