@@ -86,11 +86,12 @@ class Index:
             # Attribution only: a post's words are in its passages, so the opened index does not hold them twice.
             posts = {p["id"]: Post.from_json({**p, "text": ""}) for p in _rows(folder / store.POSTS_FILE)}
             passages = [Passage.from_json(p) for p in _rows(folder / store.PASSAGES_FILE)]
+            # Files a version may lack are read where its manifest lists them: verify() has checked those, and has
+            # refused any file in the folder that the manifest does not list.
             scan = folder / SCAN_FILE if SCAN_FILE in manifest.files else None
             vectors = VectorIndex.load(folder / store.VECTORS_FILE, scan)
             lexical = LexicalIndex.load(folder / store.LEXICAL_DIR)
-            sentences_file = folder / SENTENCES_FILE
-            sentences = SentenceTable.load(sentences_file) if sentences_file.is_file() else None
+            sentences = SentenceTable.load(folder / SENTENCES_FILE) if SENTENCES_FILE in manifest.files else None
         except (OSError, ValueError, KeyError, TypeError, RuntimeError) as exc:
             raise IndexFormatError(f"{folder} cannot be loaded ({exc}); rebuild the index") from None
         if not (vectors.size == lexical.size == len(passages) == manifest.passages):

@@ -23,6 +23,19 @@ POSTS_FILE = "posts.jsonl"
 PASSAGES_FILE = "passages.jsonl"
 VECTORS_FILE = "vectors.faiss"
 LEXICAL_DIR = "lexical"
+# bm25s's saved parameters, vocabulary and CSC score matrix: what LexicalIndex.load reads from LEXICAL_DIR.
+LEXICAL_FILES = (
+    "params.index.json",
+    "vocab.index.json",
+    "data.csc.index.npy",
+    "indices.csc.index.npy",
+    "indptr.csc.index.npy",
+)
+# What Index.open reads from every version, as the manifest names it. The other files it reads depend on the version
+# (a query model, the int8 scan of an exact index, the sentence table of a version built since they were stored) and
+# are read only where the manifest lists them; verify() refuses a version missing any of these from its manifest and
+# any file in the folder the manifest does not list, so nothing a reader opens goes unchecked.
+REQUIRED_FILES = (POSTS_FILE, PASSAGES_FILE, VECTORS_FILE, *(f"{LEXICAL_DIR}/{name}" for name in LEXICAL_FILES))
 CACHE_FILE = Path("cache") / "embeddings.sqlite"
 
 
@@ -175,8 +188,24 @@ def read_manifest(folder: Path) -> Manifest:
 
 
 def verify(folder: Path) -> Manifest:
-    """Check every file the manifest lists against its size and sha256; refuse the version on any mismatch."""
+    """Check the version against its manifest, refusing it on any mismatch: the manifest lists every file the
+    reader needs (REQUIRED_FILES) and every file in the folder, and each listed file has its size and sha256."""
     manifest = read_manifest(folder)
+    unlisted = [name for name in REQUIRED_FILES if name not in manifest.files]
+    if unlisted:
+        raise IndexFormatError(
+            f"{folder / MANIFEST} does not list {', '.join(unlisted)}: the version is incomplete or was tampered "
+            "with; rebuild the index"
+        )
+    for path in sorted(folder.rglob("*")):
+        name = str(path.relative_to(folder))
+        if name not in manifest.files and name != MANIFEST and not path.is_dir():
+            # A version never changes once sealed: a file it does not list was added later (an edited file whose
+            # entry was dropped, an editor's backup), and a reader must not find it there unchecked.
+            raise IndexFormatError(
+                f"{path} is not listed in {folder / MANIFEST}: the version was tampered with or a stray file was "
+                "left in it; delete the file, or rebuild the index"
+            )
     for name, expected in manifest.files.items():
         path = folder / name
         if not path.is_file():
