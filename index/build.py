@@ -136,9 +136,20 @@ def build(
     settings: BuildSettings = BuildSettings(),
     progress: bool = False,
 ) -> BuildSummary:
-    """Write a new version under root and point `current` at it; on any failure nothing is published."""
+    """Write a new version under root and point `current` at it; on any failure nothing is published.
+
+    One build or rollback at a time under a root: a second waits for the first (store.build_lock).
+    """
     if settings.sentence_model not in SENTENCE_MODELS:
         raise ValueError(f"sentence_model must be one of {SENTENCE_MODELS}, not {settings.sentence_model!r}")
+    root = Path(root)
+    with store.build_lock(root):
+        return _build(posts, root, encoder, settings, progress)
+
+
+def _build(
+    posts: list[Post], root: Path, encoder: Encoder | None, settings: BuildSettings, progress: bool
+) -> BuildSummary:
     started = time.perf_counter()
     encoder = encoder or default_encoder(root, settings.embed_runtime)
     building = store.start_version(root)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import errno
+import fcntl
 import hashlib
 import json
 import os
 import shutil
 import sqlite3
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +41,8 @@ LEXICAL_FILES = (
 # any file in the folder the manifest does not list, so nothing a reader opens goes unchecked.
 REQUIRED_FILES = (POSTS_FILE, PASSAGES_FILE, VECTORS_FILE, *(f"{LEXICAL_DIR}/{name}" for name in LEXICAL_FILES))
 CACHE_FILE = Path("cache") / "embeddings.sqlite"
+# Held (flock) by a build or a rollback for all it does, so two never publish and prune under one root at once.
+LOCK_FILE = ".build.lock"
 
 
 @dataclass
@@ -154,6 +160,50 @@ def out_of_space_error(root: Path, exc: BaseException) -> StorageError:
     )
 
 
+@contextmanager
+def build_lock(root: Path) -> Iterator[None]:
+    """Hold root's build lock for the block, making root first if need be: one build or rollback at a time.
+
+    A second build waits for the first rather than refusing: each was started to publish a corpus (by hand, by a
+    schedule), and waiting costs only time, where a refusal would leave the operator to run it again once the other
+    is done. It says whom it waits for. The kernel lets go of a flock when its holder dies, even by SIGKILL, so a
+    dead build never blocks the next.
+    """
+    fd = _open_lock(root)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            print(
+                f"waiting for another build of {root} to finish (pid {holder}, holding {root / LOCK_FILE})",
+                file=sys.stderr,
+                flush=True,
+            )
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        _write_holder(fd, f"{os.getpid()}\n")
+        try:
+            yield
+        finally:
+            _write_holder(fd, "")
+    finally:
+        os.close(fd)
+
+
+def _open_lock(root: Path) -> int:
+    """root's lock file, open for reading and writing (made if missing)."""
+    root.mkdir(parents=True, exist_ok=True)
+    return os.open(root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
+
+
+def _write_holder(fd: int, text: str) -> None:
+    """Who holds the lock (a pid), for a build that has to wait to name; only that, so a lock file that cannot be
+    written (its folder made read-only since) is no failure of its own: what the build writes next says so."""
+    with suppress(OSError):
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, text.encode("ascii"), 0)
+
+
 def discard(folder: Path) -> None:
     shutil.rmtree(folder, ignore_errors=True)
 
@@ -231,7 +281,17 @@ def versions(root: Path) -> list[Path]:
 
 
 def rollback(root: Path) -> tuple[Path, Path, list[str]]:
-    """Point `current` at the newest intact version older than the served one: (from, to, refused versions)."""
+    """Point `current` at the newest intact version older than the served one: (from, to, refused versions).
+
+    Under the build lock, so it waits for a running build: that build's prune could otherwise delete the version
+    this points `current` at.
+    """
+    current_version(root)  # no index: say so before making anything under root
+    with build_lock(root):
+        return _rollback(root)
+
+
+def _rollback(root: Path) -> tuple[Path, Path, list[str]]:
     serving = current_version(root)
     refused = []
     for candidate in reversed([v for v in versions(root) if v.name < serving.name]):
