@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from index import BuildSettings, SearchError, build, read_sources
+from index.ingest import IngestReport
 from index.store import rollback
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,6 +20,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--keep", type=int, default=BuildSettings().keep_versions, help="versions to keep (default: 3)")
     parser.add_argument("--rollback", action="store_true", help="point `current` at the previous version; no build")
+    parser.add_argument("--include-pages", action="store_true", help="index published WordPress pages as well as posts")
     args = parser.parse_args(argv)
     try:
         if args.rollback:
@@ -27,12 +29,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"skipped corrupt version {reason}")
             print(f"rolled back {args.out}: current is now {now.name} (was {previous.name})")
             return 0
-        report = read_sources(args.sources or [str(ROOT / "data" / "corpus")])
-        for line in report.read:
-            print(f"read {line}")
-        for reason in report.skipped:
-            print(f"skipped {reason}")
-        print(f"read {len(report.posts)} posts from {len(report.files)} file(s); {report.merged} merged duplicates")
+        sources = args.sources or [str(ROOT / "data" / "corpus")]
+        report = read_sources(sources, include_pages=args.include_pages)
+        print_report(report)
         settings = BuildSettings(keep_versions=max(args.keep, 1))
         summary = build(report.posts, Path(args.out), settings=settings, progress=not args.quiet)
     except SearchError as exc:
@@ -40,6 +39,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(summary.describe())
     return 0
+
+
+def print_report(report: IngestReport) -> None:
+    """Each file's posts and entries, every entry skipped and why, then a count per reason."""
+    for line in report.read:
+        print(f"read {line}")
+    for entry in report.skipped:
+        print(f"skipped {entry.describe()}")
+    for reason, count in report.skipped_by_reason():
+        print(f"skipped {count}: {reason}")
+    print(f"read {len(report.posts)} posts from {len(report.files)} file(s); {report.merged} merged duplicates")
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ def test_unknown_xml_is_skipped_with_why(tmp_path: Path):
     (tmp_path / "sitemap.xml").write_text('<?xml version="1.0"?><urlset><url/></urlset>', encoding="utf-8")
     shutil.copy(FIXTURES / "atom.xml", tmp_path)
     report = read_sources([tmp_path])
-    assert any("sitemap.xml: XML whose root is <urlset>" in line for line in report.skipped)
+    assert any("sitemap.xml: XML whose root is <urlset>" in entry.describe() for entry in report.skipped)
 
 
 def test_the_same_post_from_three_sources_is_one_post(report):
@@ -97,7 +97,7 @@ def test_wxr_maps_logins_to_display_names_and_skips_what_is_not_public(report):
         "Three nights in a row is where the errors start to climb on our unit.\n\n"
         "We moved to blocks of two, with a protected sleep day after, and asked staff what changed."
     )
-    skipped = "\n".join(report.skipped)
+    skipped = "\n".join(entry.describe() for entry in report.skipped)
     assert "'Draft: budget season': status 'draft'" in skipped
     assert "'Staff survey results (internal)': status 'private'" in skipped
     assert "'About': post type 'page'" in skipped and "post type 'attachment'" in skipped
@@ -152,6 +152,8 @@ def test_build_prints_what_it_read_and_skipped(tmp_path: Path, capsys, monkeypat
     monkeypatch.setattr(sys.modules["index.build"], "default_encoder", lambda root, runtime: encoder)
     assert build_index.main([str(FIXTURES), "--out", str(tmp_path), "--quiet"]) == 0
     printed = capsys.readouterr().out
-    assert f"read {FIXTURES / 'wordpress-export.xml'}: 2 posts (WordPress export (WXR))" in printed
+    export = FIXTURES / "wordpress-export.xml"
+    assert f"read {export}: 2 posts (WordPress export (WXR)) of 6 entries, 4 skipped" in printed
+    assert "skipped 1: status 'draft'\n" in printed and "skipped 1: post type 'page'\n" in printed
     assert "skipped " in printed and "status 'draft': only published posts are indexed" in printed
     assert "read 5 posts from 4 file(s); 3 merged duplicates" in printed

@@ -1,21 +1,28 @@
-"""Read posts from files and folders, choosing a reader by file type and content, and merge duplicates."""
+"""Read posts from files and folders, choosing a reader by file type and content: published posts only, a post read
+twice merged."""
 
 from __future__ import annotations
 
-import re
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from index.errors import CorpusError
+from index.ingest.entries import Found, Skipped
 from index.ingest.feeds import read_feed
+from index.ingest.merge import merge
+from index.ingest.options import ReadOptions
+from index.ingest.published import in_future
 from index.ingest.records import read_csv, read_jsonl
-from index.ingest.skipped import Skipped
+from index.ingest.sniff import xml_root
 from index.ingest.tagpage import read_tag_page
-from index.ingest.wordpress import WXR_NAMESPACE, read_wp_json, read_wxr
+from index.ingest.wordpress import is_wxr_namespace, read_wxr
+from index.ingest.wprest import read_wp_json
 from index.records import Post
 
-Reader = Callable[[Path], Iterable[Post | Skipped]]
+Reader = Callable[[Path, ReadOptions], Iterable[Found | Skipped]]
 
 READERS: dict[str, tuple[str, Reader]] = {
     ".txt": ("tag page", read_tag_page),
@@ -24,9 +31,6 @@ READERS: dict[str, tuple[str, Reader]] = {
     ".json": ("WordPress REST posts", read_wp_json),
 }
 XML_SUFFIXES = (".xml", ".rss", ".atom", ".wxr")
-SNIFF_BYTES = 4096
-_PROLOGUE = re.compile(rb"<\?.*?\?>|<!--.*?-->|<!.*?>", re.DOTALL)
-_ROOT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
 
 
 @dataclass
@@ -36,8 +40,12 @@ class IngestReport:
     posts: list[Post] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     read: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
     merged: int = 0
+
+    def skipped_by_reason(self) -> list[tuple[str, int]]:
+        """How many entries (and files) were skipped for each reason, the commonest first."""
+        return Counter(entry.reason for entry in self.skipped).most_common()
 
 
 def source_files(sources: Iterable[str | Path]) -> Iterator[Path]:
@@ -60,54 +68,51 @@ def reader_for(path: Path) -> tuple[str, Reader] | str:
     if suffix not in XML_SUFFIXES:
         known = ", ".join([*READERS, *XML_SUFFIXES])
         return f"not a known corpus format (by extension: {known})"
-    with path.open("rb") as handle:
-        head = handle.read(SNIFF_BYTES)
-    root = _ROOT.search(_PROLOGUE.sub(b"", head))
-    name = root.group(1).decode("ascii").split(":")[-1].lower() if root else ""
-    # A WXR export is RSS whose root declares the wp namespace; a WordPress *feed* does not.
-    if name == "rss" and WXR_NAMESPACE.encode() in head:
+    root, namespaces = xml_root(path)
+    # A WXR export is RSS whose root declares the export namespace; a WordPress *feed* does not. The feed reader
+    # refuses a file declaring it anywhere else, so an export is never read as a feed, drafts and all.
+    if root == "rss" and any(is_wxr_namespace(uri) for uri in namespaces):
         return ("WordPress export (WXR)", read_wxr)
-    if name in ("rss", "feed", "rdf"):
+    if root in ("rss", "feed", "rdf"):
         return ("RSS/Atom feed", read_feed)
-    return f"XML whose root is <{name or '?'}>, neither a feed (<rss>, <feed>, <rdf:RDF>) nor a WordPress export"
+    return f"XML whose root is <{root or '?'}>, neither a feed (<rss>, <feed>, <rdf:RDF>) nor a WordPress export"
 
 
-def read_sources(sources: Iterable[str | Path]) -> IngestReport:
-    """Read every source; a post seen twice (same id, from its url if it has one) is merged, later ones filling gaps."""
+def read_sources(sources: Iterable[str | Path], *, include_pages: bool = False) -> IngestReport:
+    """Read every source's published posts: a post dated in the future is skipped whatever its format, and a post
+    seen twice (same id) is merged, later ones filling gaps."""
+    options = ReadOptions(include_pages=include_pages)
+    now = datetime.now(UTC)
     report = IngestReport()
-    by_id: dict[str, Post] = {}
+    by_id: dict[str, Found] = {}
     for path in source_files(sources):
         found = reader_for(path)
         if isinstance(found, str):
-            report.skipped.append(f"{path}: {found}")
+            report.skipped.append(Skipped(str(path), "", found))
             continue
         kind, reader = found
         report.files.append(str(path))
-        count = 0
-        for entry in reader(path):
+        posts = entries = 0
+        for entry in reader(path, options):
+            entries += 1
+            entry = _published(entry, now)
             if isinstance(entry, Skipped):
-                report.skipped.append(entry.describe())
+                report.skipped.append(entry)
                 continue
-            count += 1
-            if entry.id in by_id:
-                by_id[entry.id] = merge(by_id[entry.id], entry)
+            posts += 1
+            if entry.post.id in by_id:
+                by_id[entry.post.id] = merge(by_id[entry.post.id], entry)
                 report.merged += 1
             else:
-                by_id[entry.id] = entry
-        report.read.append(f"{path}: {count} posts ({kind})")
-    report.posts = list(by_id.values())
+                by_id[entry.post.id] = entry
+        report.read.append(f"{path}: {posts} posts ({kind}) of {entries} entries, {entries - posts} skipped")
+    report.posts = [found.post for found in by_id.values()]
     if not report.posts:
         raise CorpusError(", ".join(str(s) for s in sources), None, "no posts found; check the paths and formats")
     return report
 
 
-def merge(first: Post, second: Post) -> Post:
-    """Keep the first post's fields and fill the ones it lacks from the second."""
-    filled = {
-        name: getattr(second, name)
-        for name in ("title", "author", "url", "published", "source")
-        if getattr(first, name) is None and getattr(second, name) is not None
-    }
-    tags = tuple(dict.fromkeys(first.tags + second.tags))
-    text = second.text if len(second.text) > len(first.text) else first.text
-    return replace(first, **filled, tags=tags, text=text)
+def _published(entry: Found | Skipped, now: datetime) -> Found | Skipped:
+    if isinstance(entry, Found) and in_future(entry.post.published, now):
+        return Skipped(entry.source, entry.where, "published in the future", entry.post.published or "")
+    return entry

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import re
 import time
 import xml.sax
 from collections.abc import Iterator
@@ -13,13 +14,19 @@ from typing import Any
 import feedparser
 
 from index.errors import CorpusError
+from index.ingest.entries import Found, Skipped
 from index.ingest.htmltext import html_to_text, plain_text
 from index.ingest.ids import display_name, distinct_names, post_id
-from index.ingest.skipped import Skipped
+from index.ingest.options import ReadOptions
+from index.ingest.wordpress import is_wxr_namespace
 from index.records import Post
 
+# Elements that say an entry may not be public (WordPress's wp:status, wp:post_password, APP's app:draft): a feed
+# has no such thing, and feedparser would drop their meaning, so a file carrying them is refused, never indexed.
+_NOT_A_FEED = re.compile(r"^wp_|_(?:status|post_status|post_type|post_password|draft|visibility)$")
 
-def read_feed(path: Path) -> Iterator[Post | Skipped]:
+
+def read_feed(path: Path, options: ReadOptions) -> Iterator[Found | Skipped]:
     """Yield one post per feed entry that has text; entries without any are reported as skipped."""
     source = str(path)
     # Parse bytes, never the path: given a string, feedparser may treat it as a URL and fetch it.
@@ -30,6 +37,7 @@ def read_feed(path: Path) -> Iterator[Post | Skipped]:
         raise CorpusError(source, problem.getLineNumber(), message)
     if parsed.get("version", "") == "" and not parsed.entries:
         raise CorpusError(source, None, "not an RSS or Atom feed (no <rss>, <feed> or <rdf:RDF> root)")
+    _refuse_other_formats(parsed, source)
     feed_author = display_name(parsed.feed.get("author_detail", {}).get("name") or parsed.feed.get("author"))
     for number, entry in enumerate(parsed.entries, start=1):
         title = _text(entry.get("title_detail")) or None
@@ -39,7 +47,7 @@ def read_feed(path: Path) -> Iterator[Post | Skipped]:
             yield Skipped(source, where, "no content or summary to index")
             continue
         url = entry.get("link") or None
-        yield Post(
+        post = Post(
             id=post_id(url, title, body),
             title=title,
             text=body,
@@ -49,6 +57,30 @@ def read_feed(path: Path) -> Iterator[Post | Skipped]:
             tags=distinct_names(t.get("term") for t in entry.get("tags", [])),
             source=path.name,
         )
+        yield Found(post, source, where)
+
+
+def _refuse_other_formats(parsed: Any, source: str) -> None:
+    """A file with WordPress export markers read as a feed would index its drafts and private posts."""
+    export = next((uri for uri in parsed.get("namespaces", {}).values() if is_wxr_namespace(uri)), None)
+    if export:
+        raise CorpusError(
+            source,
+            None,
+            f"declares the WordPress export namespace {export!r} but not on an <rss> root, as an export does; "
+            "read as a feed its drafts and private posts would be indexed: export it again from WordPress "
+            "(Tools → Export)",
+        )
+    for where, fields in [("the channel", parsed.feed)] + [(f"entry {n}", e) for n, e in enumerate(parsed.entries, 1)]:
+        marker = next((key for key in fields if _NOT_A_FEED.search(key)), None)
+        if marker:
+            raise CorpusError(
+                source,
+                None,
+                f"{where} has a <{marker.replace('_', ':', 1)}> element, which a feed does not have; read as a feed "
+                "its unpublished entries would be indexed: give the file its own format's root and namespace (a "
+                "WordPress export declares https://wordpress.org/export/1.2/ on its <rss> root)",
+            )
 
 
 def _body(entry: Any) -> str:

@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from index.errors import CorpusError
+from index.ingest.entries import Found
 from index.ingest.ids import iso_date, post_id
+from index.ingest.options import ReadOptions
 from index.records import Post
 
 COLUMNS = ("id", "title", "text", "author", "url", "published", "tags")
@@ -47,7 +49,7 @@ def post_from_record(record: dict[str, Any], source: str, line: int) -> Post:
     )
 
 
-def read_jsonl(path: Path) -> Iterator[Post]:
+def read_jsonl(path: Path, options: ReadOptions) -> Iterator[Found]:
     source = str(path)
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
@@ -61,10 +63,10 @@ def read_jsonl(path: Path) -> Iterator[Post]:
                 record = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise CorpusError(source, number, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
-            yield post_from_record(record, source, number)
+            yield Found(post_from_record(record, source, number), source, f"line {number}", number)
 
 
-def read_csv(path: Path) -> Iterator[Post]:
+def read_csv(path: Path, options: ReadOptions) -> Iterator[Found]:
     source = str(path)
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -74,7 +76,8 @@ def read_csv(path: Path) -> Iterator[Post]:
             for row in reader:
                 if None in row:
                     raise CorpusError(source, reader.line_num, "more cells than header columns")
-                yield post_from_record({k: v for k, v in row.items() if v != ""}, source, reader.line_num)
+                post = post_from_record({k: v for k, v in row.items() if v != ""}, source, reader.line_num)
+                yield Found(post, source, f"line {reader.line_num}", reader.line_num)
     except UnicodeDecodeError:
         raise CorpusError(source, None, "not UTF-8; save the file as UTF-8") from None
     except csv.Error as exc:

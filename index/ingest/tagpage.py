@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from index.errors import CorpusError
+from index.ingest.entries import Found
 from index.ingest.ids import post_id
+from index.ingest.options import ReadOptions
 from index.records import Post
 
 _HONORIFIC = r"(?:(?:Dr|Prof|Professor|Mr|Mrs|Ms|Miss|Sir|Dame)\.?\s+)?"
@@ -30,7 +32,7 @@ def split_byline(line: str) -> tuple[str, str | None]:
     return line, None
 
 
-def read_tag_page(path: Path) -> Iterator[Post]:
+def read_tag_page(path: Path, options: ReadOptions) -> Iterator[Found]:
     """Yield the page's posts; the leading blurb is a post too (an excerpt whose title the page omits)."""
     source = str(path)
     try:
@@ -43,8 +45,9 @@ def read_tag_page(path: Path) -> Iterator[Post]:
         raise CorpusError(source, None, "no 'Tag:' line; a .txt corpus file must be a saved tag page")
     tag = numbered[tag_at][1].removeprefix("Tag:").strip()
     tags = (tag,) if tag else ()
-    for _, blurb in numbered[:tag_at]:
-        yield Post(id=post_id(None, None, blurb), title=None, text=blurb, tags=tags, source=path.name)
+    for number, blurb in numbered[:tag_at]:
+        post = Post(id=post_id(None, None, blurb), title=None, text=blurb, tags=tags, source=path.name)
+        yield Found(post, source, f"line {number}", number)
     entries = numbered[tag_at + 1 :]
     if len(entries) % 2:
         number, line = entries[-1]
@@ -55,6 +58,7 @@ def read_tag_page(path: Path) -> Iterator[Post]:
         if len(title_line) > 300:
             raise CorpusError(source, title_no, "expected a title line, found a long paragraph; check the pairing")
         title, author = split_byline(title_line)
-        yield Post(
+        post = Post(
             id=post_id(None, title_line, text), title=title, text=text, author=author, tags=tags, source=path.name
         )
+        yield Found(post, source, f"line {title_no}", title_no)
