@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -138,28 +139,36 @@ def build(
 ) -> BuildSummary:
     """Write a new version under root and point `current` at it; on any failure nothing is published.
 
-    One build or rollback at a time under a root: a second waits for the first (store.build_lock).
+    One build or rollback at a time under a root: a second waits for the first (store.build_lock). A root or cache
+    that cannot be written (full, read-only, a file) is a StorageError that says what to do.
     """
     if settings.sentence_model not in SENTENCE_MODELS:
         raise ValueError(f"sentence_model must be one of {SENTENCE_MODELS}, not {settings.sentence_model!r}")
     root = Path(root)
-    with store.build_lock(root):
-        return _build(posts, root, encoder, settings, progress)
+    try:
+        with store.build_lock(root):
+            return _build(posts, root, encoder, settings, progress)
+    except (OSError, sqlite3.OperationalError) as exc:
+        error = store.storage_error(root, exc)
+        if error is None:
+            raise
+        raise error from exc
 
 
 def _build(
     posts: list[Post], root: Path, encoder: Encoder | None, settings: BuildSettings, progress: bool
 ) -> BuildSummary:
     started = time.perf_counter()
-    encoder = encoder or default_encoder(root, settings.embed_runtime)
     building = store.start_version(root)
     try:
-        by_id = {post.id: post for post in posts}
-        passages = split_posts(posts, settings.passages, progress)
-        _write_jsonl(building / store.POSTS_FILE, [p.to_json() for p in posts])
-        _write_jsonl(building / store.PASSAGES_FILE, [p.to_json() for p in passages])
+        # Before the model loads: a cache that cannot be written stops the build at once, not after the embedding.
         cache = EmbeddingCache(root / store.CACHE_FILE)
         try:
+            encoder = encoder or default_encoder(root, settings.embed_runtime)
+            by_id = {post.id: post for post in posts}
+            passages = split_posts(posts, settings.passages, progress)
+            _write_jsonl(building / store.POSTS_FILE, [p.to_json() for p in posts])
+            _write_jsonl(building / store.PASSAGES_FILE, [p.to_json() for p in passages])
             texts = [embedding_text(by_id[p.post_id], p) for p in passages]
             embed_started = time.perf_counter()
             vectors, embedded = cache.encode(encoder, texts, settings.batch_size, progress)
@@ -193,10 +202,8 @@ def _build(
         )
         store.seal_version(building, manifest)
         folder = store.publish(root, building, version)
-    except BaseException as exc:
+    except BaseException:
         store.discard(building)
-        if store.out_of_space(exc):
-            raise store.out_of_space_error(root, exc) from exc
         raise
     store.prune(root, settings.keep_versions)
     seconds = time.perf_counter() - started

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from index.encoder import Encoder
+from index.errors import StorageError
 
 
 def model_key(encoder: Encoder) -> str:
@@ -26,10 +27,16 @@ class EmbeddingCache:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.db = sqlite3.connect(path)
-        self.db.execute(
-            "CREATE TABLE IF NOT EXISTS vectors (model TEXT, text_sha TEXT, vector BLOB, PRIMARY KEY (model, text_sha))"
-        )
+        try:
+            self.db = _open_writable(path)
+        except sqlite3.OperationalError as exc:
+            if not exc.sqlite_errorname.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")):
+                raise
+            raise StorageError(
+                f"the embedding cache {path} cannot be written ({exc}): make it and its folder writable by the user "
+                "running the build, or delete it (it only saves embedding time). Nothing was published: the served "
+                "version is unchanged"
+            ) from None
 
     def close(self) -> None:
         self.db.close()
@@ -67,3 +74,20 @@ class EmbeddingCache:
             for key, blob in self.db.execute(query, [model, *part]):
                 found[key] = np.frombuffer(blob, dtype=np.float32)
         return found
+
+
+def _open_writable(path: Path) -> sqlite3.Connection:
+    """The cache database, after writing a row and taking it back: a read-only file or folder would otherwise fail
+    the build only at its first write, after the model has loaded and embedded everything."""
+    db = sqlite3.connect(path)
+    try:
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS vectors (model TEXT, text_sha TEXT, vector BLOB, PRIMARY KEY (model, text_sha))"
+        )
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT OR REPLACE INTO vectors VALUES ('', '', x'')")
+        db.rollback()
+    except BaseException:
+        db.close()
+        raise
+    return db

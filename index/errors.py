@@ -21,7 +21,7 @@ class IndexFormatError(SearchError):
 
 
 class StorageError(SearchError):
-    """The index folder cannot be written (disk full, quota); nothing was published."""
+    """The index folder or its cache cannot be written (full, read-only, not a folder); nothing was published."""
 
 
 class ModelError(SearchError):

@@ -43,6 +43,8 @@ REQUIRED_FILES = (POSTS_FILE, PASSAGES_FILE, VECTORS_FILE, *(f"{LEXICAL_DIR}/{na
 CACHE_FILE = Path("cache") / "embeddings.sqlite"
 # Held (flock) by a build or a rollback for all it does, so two never publish and prune under one root at once.
 LOCK_FILE = ".build.lock"
+# What failing to write a path means here: no permission, an immutable file, a read-only mount.
+_NOT_WRITABLE = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
 @dataclass
@@ -160,6 +162,20 @@ def out_of_space_error(root: Path, exc: BaseException) -> StorageError:
     )
 
 
+def storage_error(root: Path, exc: BaseException) -> StorageError | None:
+    """The StorageError that a failure while writing under root amounts to (a full disk, a path that cannot be
+    written), or None when it is something else."""
+    if out_of_space(exc):
+        return out_of_space_error(root, exc)
+    if isinstance(exc, OSError) and exc.errno in _NOT_WRITABLE:
+        return StorageError(
+            f"cannot write {exc.filename or root} ({exc.strerror}): the index folder {root} and everything in it "
+            "must be writable by the user running the build; fix that, or build into a folder you can write "
+            "(`--out DIR`). Nothing was published: the served version is unchanged"
+        )
+    return None
+
+
 @contextmanager
 def build_lock(root: Path) -> Iterator[None]:
     """Hold root's build lock for the block, making root first if need be: one build or rollback at a time.
@@ -191,9 +207,24 @@ def build_lock(root: Path) -> Iterator[None]:
 
 
 def _open_lock(root: Path) -> int:
-    """root's lock file, open for reading and writing (made if missing)."""
-    root.mkdir(parents=True, exist_ok=True)
-    return os.open(root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
+    """root's lock file, open for reading and writing (made if missing); StorageError when root cannot hold it."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        return os.open(root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
+    except (FileExistsError, NotADirectoryError):
+        file = next((p for p in (root, *root.parents) if p.exists() and not p.is_dir()), root)
+        raise StorageError(
+            f"{root} cannot be the index folder: {file} is not a folder; build into a folder, new or one that holds "
+            "index versions (`--out DIR`)"
+        ) from None
+    except OSError as exc:
+        if exc.errno not in _NOT_WRITABLE:
+            raise
+        raise StorageError(
+            f"the index folder {root} is not writable ({exc.strerror}); make it writable by the user running the "
+            "build, or build into a folder you can write (`--out DIR`). Nothing was published: the served version "
+            "is unchanged"
+        ) from None
 
 
 def _write_holder(fd: int, text: str) -> None:
@@ -287,8 +318,14 @@ def rollback(root: Path) -> tuple[Path, Path, list[str]]:
     this points `current` at.
     """
     current_version(root)  # no index: say so before making anything under root
-    with build_lock(root):
-        return _rollback(root)
+    try:
+        with build_lock(root):
+            return _rollback(root)
+    except OSError as exc:
+        error = storage_error(root, exc)
+        if error is None:
+            raise
+        raise error from exc
 
 
 def _rollback(root: Path) -> tuple[Path, Path, list[str]]:
