@@ -1,4 +1,5 @@
-"""Publication dates on reading: a post dated in the future is skipped in every format."""
+"""Publication dates on reading: a post dated in the future is skipped in every format; a date outside what UTC can
+hold is no date (feeds) or a CorpusError naming the file (JSONL, CSV, WordPress), never a traceback."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-from index import read_sources
+import pytest
+
+from index import CorpusError, read_sources
+from tests.test_ingest_wordpress import rest_post
 
 NOW = datetime.now(UTC)
 # Dates near now are given with margins, so a test that runs across midnight still holds.
@@ -71,3 +75,46 @@ def test_csv_feed_and_atom_posts_dated_in_the_future_are_skipped(tmp_path: Path)
         "line 3",
     ]
     assert {e.reason for e in report.skipped} == {"published in the future"}
+
+
+@pytest.mark.parametrize("date", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"])
+def test_an_atom_or_rss_date_outside_utc_is_no_date(tmp_path: Path, date: str):
+    atom = tmp_path / "edge.atom"
+    atom.write_text(
+        '<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><entry><title>Edge</title><id>1</id>'
+        f"<link href='https://a.example/edge'/><published>{date}</published><updated>{date}</updated>"
+        "<summary>At the edge of time.</summary></entry></feed>",
+        encoding="utf-8",
+    )
+    (post,) = read_sources([atom]).posts
+    assert post.title == "Edge" and post.published is None
+
+
+@pytest.mark.parametrize("date", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", "0000-01-01"])
+def test_a_jsonl_or_csv_date_outside_utc_is_a_corpus_error_naming_file_and_line(tmp_path: Path, date: str):
+    path = jsonl(tmp_path / "edge.jsonl", {"text": "Fine."}, {"text": "At the edge.", "published": date})
+    with pytest.raises(CorpusError, match=r"edge\.jsonl:2: published '.*'") as caught:
+        read_sources([path])
+    assert caught.value.line == 2
+    (tmp_path / "edge.jsonl").unlink()
+    (tmp_path / "edge.csv").write_text(f"text,published\nAt the edge.,{date}\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"edge\.csv:2: published"):
+        read_sources([tmp_path])
+
+
+def test_a_wordpress_date_outside_utc_is_a_corpus_error_naming_the_item(tmp_path: Path):
+    path = tmp_path / "posts.json"
+    path.write_text(json.dumps([rest_post(1, "fine"), rest_post(2, "edge", date_gmt="0000-01-01T00:00:00")]))
+    with pytest.raises(CorpusError, match=r"posts\.json: post 2 'Notes on edgeheading': published"):
+        read_sources([path])
+    export = tmp_path / "export.xml"
+    export.write_text(
+        '<rss version="2.0" xmlns:wp="https://wordpress.org/export/1.2/" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><item><title>Edge</title>'
+        "<content:encoded>Body.</content:encoded><wp:status>publish</wp:status><wp:post_type>post</wp:post_type>"
+        "<wp:post_date_gmt>0000-01-01 00:00:00</wp:post_date_gmt></item></channel></rss>",
+        encoding="utf-8",
+    )
+    path.unlink()
+    with pytest.raises(CorpusError, match=r"export\.xml: item 1 'Edge': published"):
+        read_sources([export])

@@ -99,7 +99,11 @@ def _text(detail: Any) -> str:
 
 
 def _iso(parsed: time.struct_time | None) -> str | None:
-    """feedparser gives dates as UTC struct_time; an ISO 8601 date-time in UTC."""
+    """feedparser gives dates as UTC struct_time; an ISO 8601 date-time in UTC, or None when it has no year from
+    1 to 9999 in UTC (0001-01-01T00:00:00+14:00 is in year 0)."""
     if parsed is None:
         return None
-    return datetime.fromtimestamp(calendar.timegm(parsed), UTC).isoformat()
+    try:
+        return datetime.fromtimestamp(calendar.timegm(parsed), UTC).isoformat()
+    except (ValueError, OverflowError, OSError):
+        return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from index.errors import CorpusError
 
@@ -30,11 +30,19 @@ def iso_date(value: str | None, source: str, line: int | None) -> str | None:
     try:
         if len(text) == 10:
             return date.fromisoformat(text).isoformat()
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).isoformat()
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise CorpusError(
-            source, line, f"published {text!r} is not an ISO 8601 date such as 2024-03-01 or 2024-03-01T09:30:00Z"
+            source, line, f"published {text[:60]!r} is not an ISO 8601 date such as 2024-03-01 or 2024-03-01T09:30:00Z"
         ) from None
+    try:
+        # Dates are compared as UTC instants (a post dated in the future is not yet published).
+        (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:
+        raise CorpusError(
+            source, line, f"published {text!r} is before year 1 or after 9999 in UTC; correct it"
+        ) from None
+    return parsed.isoformat()
 
 
 _EMAIL = re.compile(r"[^\s@()<>]+@[^\s@()<>]+")
