@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 import time
+import xml.etree.ElementTree as ET
 import xml.sax
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -14,6 +15,7 @@ from typing import Any
 import feedparser
 
 from index.errors import CorpusError
+from index.ingest.doctype import internal_entities
 from index.ingest.entries import Found, Skipped
 from index.ingest.htmltext import html_to_text, plain_text
 from index.ingest.ids import display_name, distinct_names, post_id
@@ -30,7 +32,7 @@ def read_feed(path: Path, options: ReadOptions) -> Iterator[Found | Skipped]:
     """Yield one post per feed entry that has text; entries without any are reported as skipped."""
     source = str(path)
     # Parse bytes, never the path: given a string, feedparser may treat it as a URL and fetch it.
-    parsed = feedparser.parse(path.read_bytes())
+    parsed = feedparser.parse(_feed_bytes(path))
     problem = parsed.get("bozo_exception")
     if isinstance(problem, xml.sax.SAXParseException):
         message = f"not well-formed XML ({problem.getMessage()}); fix the feed"
@@ -58,6 +60,20 @@ def read_feed(path: Path, options: ReadOptions) -> Iterator[Found | Skipped]:
             source=path.name,
         )
         yield Found(post, source, where)
+
+
+def _feed_bytes(path: Path) -> bytes:
+    """The file, or with a DOCTYPE declaring entities, the same document with them expanded (feedparser's own
+    handling of a DOCTYPE is line-based and refuses `<!DOCTYPE rss [<!ENTITY nbsp "&#160;">]>`)."""
+    if not internal_entities(path):
+        return path.read_bytes()
+    try:
+        # Safe to parse now: what internal_entities allowed are short plain values.
+        root = ET.parse(path).getroot()
+    except ET.ParseError as exc:
+        line, column = exc.position
+        raise CorpusError(str(path), line, f"not well-formed XML (column {column}: {exc.msg}); fix the feed") from None
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
 def _refuse_other_formats(parsed: Any, source: str) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from index.errors import CorpusError
+from index.ingest.doctype import internal_entities
 from index.ingest.entries import Found, Skipped
 from index.ingest.htmltext import html_to_text
 from index.ingest.ids import display_name, distinct_names, iso_date, post_id
@@ -30,6 +31,7 @@ def is_wxr_namespace(uri: str) -> bool:
 def read_wxr(path: Path, options: ReadOptions) -> Iterator[Found | Skipped]:
     """Published posts of a WXR export (and pages, when asked for); every other item is skipped, with why."""
     source = str(path)
+    internal_entities(path)  # refuses external and nested entities; ElementTree expands the internal ones itself
     # dc:creator is a login; readers see the display name the export lists under <wp:author>, before the items.
     display_names: dict[str | None, str | None] = {}
     number = 0
