@@ -7,7 +7,9 @@ plain ones, like the int8 query graph's), else its weights' sha256.
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -29,14 +31,24 @@ class EmbeddingCache:
         self.path = path
         try:
             self.db = _open_writable(path)
-        except sqlite3.OperationalError as exc:
-            if not exc.sqlite_errorname.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")):
+        except sqlite3.DatabaseError as exc:
+            problem = getattr(exc, "sqlite_errorname", "")
+            if problem.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN")):
+                raise StorageError(
+                    f"the embedding cache {path} cannot be written ({exc}): make it and its folder writable by the "
+                    "user running the build, or delete it (it only saves embedding time). Nothing was published: "
+                    "the served version is unchanged"
+                ) from None
+            if problem not in ("SQLITE_NOTADB", "SQLITE_CORRUPT"):
                 raise
-            raise StorageError(
-                f"the embedding cache {path} cannot be written ({exc}): make it and its folder writable by the user "
-                "running the build, or delete it (it only saves embedding time). Nothing was published: the served "
-                "version is unchanged"
-            ) from None
+            # A damaged cache costs only embedding time: set it aside (for a look) and start an empty one.
+            aside = path.with_name(f"{path.name}.damaged")
+            os.replace(path, aside)
+            print(
+                f"warning: the embedding cache {path} was damaged ({exc}); moved it to {aside} and started a new one",
+                file=sys.stderr,
+            )
+            self.db = _open_writable(path)
 
     def close(self) -> None:
         self.db.close()

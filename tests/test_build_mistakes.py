@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from index import store
+from index import build, store
 from tests.conftest import CORPUS, ROOT
 from tests.test_integrity import copy_version
 
@@ -121,3 +121,14 @@ def test_out_naming_a_file_is_one_line_saying_to_build_into_a_folder(tmp_path: P
     done = run_build(out)
     assert_refused_in_one_line(done, str(out), f"{file} is not a folder", "--out DIR")
     assert file.read_text(encoding="utf-8") == "an operator's notes\n"
+
+
+def test_a_damaged_embedding_cache_is_set_aside_and_the_build_goes_on(tmp_path: Path, encoder, seed_posts, capsys):
+    cache = tmp_path / "cache" / "embeddings.sqlite"
+    cache.parent.mkdir(parents=True)
+    cache.write_bytes(b"this is not a SQLite database, it only looks like the cache's name" * 100)
+    summary = build(seed_posts, tmp_path, encoder=encoder)
+    assert summary.embedded == summary.passages
+    assert "embedding cache" in capsys.readouterr().err
+    assert cache.with_name("embeddings.sqlite.damaged").read_bytes().startswith(b"this is not")
+    assert build(seed_posts, tmp_path, encoder=encoder).embedded == 0, "the new cache works"
