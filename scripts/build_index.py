@@ -8,6 +8,7 @@ from pathlib import Path
 
 from index import BuildSettings, SearchError, build, read_sources
 from index.ingest import IngestReport
+from index.ingest.options import MAX_POST_CHARS
 from index.store import rollback
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,6 +22,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=int, default=BuildSettings().keep_versions, help="versions to keep (default: 3)")
     parser.add_argument("--rollback", action="store_true", help="point `current` at the previous version; no build")
     parser.add_argument("--include-pages", action="store_true", help="index published WordPress pages as well as posts")
+    parser.add_argument(
+        "--max-post-chars",
+        type=positive,
+        default=MAX_POST_CHARS,
+        metavar="N",
+        help=f"cut a post's text to N characters, with a warning (default: {MAX_POST_CHARS:,})",
+    )
     args = parser.parse_args(argv)
     try:
         if args.rollback:
@@ -30,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"rolled back {args.out}: current is now {now.name} (was {previous.name})")
             return 0
         sources = args.sources or [str(ROOT / "data" / "corpus")]
-        report = read_sources(sources, include_pages=args.include_pages)
+        report = read_sources(sources, include_pages=args.include_pages, max_post_chars=args.max_post_chars)
         print_report(report)
         settings = BuildSettings(keep_versions=max(args.keep, 1))
         summary = build(report.posts, Path(args.out), settings=settings, progress=not args.quiet)
@@ -41,14 +49,23 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def positive(value: str) -> int:
+    number = int(value.replace(",", "").replace("_", ""))
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {value}")
+    return number
+
+
 def print_report(report: IngestReport) -> None:
-    """Each file's posts and entries, every entry skipped and why, then a count per reason."""
+    """Each file's posts and entries, every entry skipped and why, then a count per reason, and texts cut."""
     for line in report.read:
         print(f"read {line}")
     for entry in report.skipped:
         print(f"skipped {entry.describe()}")
     for reason, count in report.skipped_by_reason():
         print(f"skipped {count}: {reason}")
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"read {len(report.posts)} posts from {len(report.files)} file(s); {report.merged} merged duplicates")
 
 

@@ -1,11 +1,11 @@
-"""Read posts from files and folders, choosing a reader by file type and content: published posts only, a post read
-twice merged."""
+"""Read posts from files and folders, choosing a reader by file type and content: published posts only, each
+text within the size cap, a post read twice merged."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +13,7 @@ from index.errors import CorpusError
 from index.ingest.entries import Found, Skipped
 from index.ingest.feeds import read_feed
 from index.ingest.merge import merge
-from index.ingest.options import ReadOptions
+from index.ingest.options import MAX_POST_CHARS, ReadOptions, cut_text
 from index.ingest.published import in_future
 from index.ingest.records import read_csv, read_jsonl
 from index.ingest.sniff import xml_root
@@ -35,12 +35,13 @@ XML_SUFFIXES = (".xml", ".rss", ".atom", ".wxr")
 
 @dataclass
 class IngestReport:
-    """The posts read from the sources, what each file gave, and what was skipped and why."""
+    """The posts read from the sources, what each file gave, what was skipped and why, and texts that were cut."""
 
     posts: list[Post] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     read: list[str] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     merged: int = 0
 
     def skipped_by_reason(self) -> list[tuple[str, int]]:
@@ -78,10 +79,12 @@ def reader_for(path: Path) -> tuple[str, Reader] | str:
     return f"XML whose root is <{root or '?'}>, neither a feed (<rss>, <feed>, <rdf:RDF>) nor a WordPress export"
 
 
-def read_sources(sources: Iterable[str | Path], *, include_pages: bool = False) -> IngestReport:
-    """Read every source's published posts: a post dated in the future is skipped whatever its format, and a post
-    seen twice (same id) is merged, later ones filling gaps."""
-    options = ReadOptions(include_pages=include_pages)
+def read_sources(
+    sources: Iterable[str | Path], *, include_pages: bool = False, max_post_chars: int = MAX_POST_CHARS
+) -> IngestReport:
+    """Read every source's published posts: a post dated in the future is skipped whatever its format, a text over
+    max_post_chars is cut (with a warning), and a post seen twice (same id) is merged, later ones filling gaps."""
+    options = ReadOptions(include_pages=include_pages, max_post_chars=max_post_chars)
     now = datetime.now(UTC)
     report = IngestReport()
     by_id: dict[str, Found] = {}
@@ -95,7 +98,7 @@ def read_sources(sources: Iterable[str | Path], *, include_pages: bool = False) 
         posts = entries = 0
         for entry in reader(path, options):
             entries += 1
-            entry = _published(entry, now)
+            entry = _capped(_published(entry, now), options, report)
             if isinstance(entry, Skipped):
                 report.skipped.append(entry)
                 continue
@@ -110,6 +113,22 @@ def read_sources(sources: Iterable[str | Path], *, include_pages: bool = False) 
     if not report.posts:
         raise CorpusError(", ".join(str(s) for s in sources), None, "no posts found; check the paths and formats")
     return report
+
+
+def _capped(entry: Found | Skipped, options: ReadOptions, report: IngestReport) -> Found | Skipped:
+    """The entry with its text cut to the cap; a cut, by the reader or here, is reported as a warning."""
+    if isinstance(entry, Skipped):
+        return entry
+    cut_from = entry.cut_from
+    if len(entry.post.text) > options.max_post_chars:
+        cut_from = len(entry.post.text)
+        entry = replace(entry, post=replace(entry.post, text=cut_text(entry.post.text, options.max_post_chars)))
+    if cut_from is not None:
+        report.warnings.append(
+            f"{entry.describe()}: text of {cut_from:,} characters cut to {len(entry.post.text):,} "
+            f"(posts are capped at {options.max_post_chars:,} characters; --max-post-chars sets the cap)"
+        )
+    return entry
 
 
 def _published(entry: Found | Skipped, now: datetime) -> Found | Skipped:

@@ -15,6 +15,8 @@ class Found:
     source: str
     where: str
     line: int | None = None
+    # The text's length before the size cap cut it, when a reader cut it on reading (to free a huge text at once).
+    cut_from: int | None = None
 
     def describe(self) -> str:
         return f"{self.source}:{self.line}" if self.line is not None else f"{self.source} ({self.where})"

@@ -11,7 +11,7 @@ from typing import Any
 from index.errors import CorpusError
 from index.ingest.entries import Found
 from index.ingest.ids import iso_date, post_id
-from index.ingest.options import ReadOptions
+from index.ingest.options import MAX_LINE_BYTES, ReadOptions, cut_text
 from index.records import Post
 
 COLUMNS = ("id", "title", "text", "author", "url", "published", "tags")
@@ -52,22 +52,50 @@ def post_from_record(record: dict[str, Any], source: str, line: int) -> Post:
 def read_jsonl(path: Path, options: ReadOptions) -> Iterator[Found]:
     source = str(path)
     with path.open("rb") as handle:
-        for number, raw in enumerate(handle, start=1):
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise CorpusError(source, number, "not UTF-8; save the file as UTF-8") from None
-            if not text.strip():
-                continue
-            try:
-                record = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise CorpusError(source, number, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
-            yield Found(post_from_record(record, source, number), source, f"line {number}", number)
+        number = 0
+        while raw := handle.readline(MAX_LINE_BYTES + 1):
+            number += 1
+            if len(raw) > MAX_LINE_BYTES:
+                raise CorpusError(
+                    source,
+                    number,
+                    f"line longer than {MAX_LINE_BYTES:,} bytes; each line is one post and none is that long: "
+                    "check that the file has one post per line",
+                )
+            record = _parse_line(raw, source, number)
+            del raw  # the line can be a hundred megabytes; only the capped text is kept
+            if record is not None:
+                yield _found(record, source, number, options)
+
+
+def _parse_line(raw: bytes, source: str, number: int) -> Any:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CorpusError(source, number, "not UTF-8; save the file as UTF-8") from None
+    if not text.strip():
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CorpusError(source, number, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+
+
+def _found(record: Any, source: str, line: int, options: ReadOptions) -> Found:
+    """The record's post, its text cut to the cap at once so a huge one is not held until the build."""
+    text = record.get("text") if isinstance(record, dict) else None
+    cut_from = None
+    if isinstance(text, str) and len(text) > options.max_post_chars:
+        cut_from = len(text)
+        record["text"] = cut_text(text, options.max_post_chars)
+        del text
+    return Found(post_from_record(record, source, line), source, f"line {line}", line, cut_from)
 
 
 def read_csv(path: Path, options: ReadOptions) -> Iterator[Found]:
     source = str(path)
+    # The csv module refuses fields over 131,072 characters by default, far below the cap on a post's text.
+    field_limit = csv.field_size_limit(MAX_LINE_BYTES)
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
@@ -76,9 +104,10 @@ def read_csv(path: Path, options: ReadOptions) -> Iterator[Found]:
             for row in reader:
                 if None in row:
                     raise CorpusError(source, reader.line_num, "more cells than header columns")
-                post = post_from_record({k: v for k, v in row.items() if v != ""}, source, reader.line_num)
-                yield Found(post, source, f"line {reader.line_num}", reader.line_num)
+                yield _found({k: v for k, v in row.items() if v != ""}, source, reader.line_num, options)
     except UnicodeDecodeError:
         raise CorpusError(source, None, "not UTF-8; save the file as UTF-8") from None
     except csv.Error as exc:
         raise CorpusError(source, None, f"not valid CSV ({exc})") from None
+    finally:
+        csv.field_size_limit(field_limit)
