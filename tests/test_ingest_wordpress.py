@@ -311,3 +311,10 @@ def test_rest_dump_gives_only_published_public_posts(tmp_path: Path):
     ]
     with_pages = read_sources([path], include_pages=True).posts
     assert [p.title for p in with_pages] == ["Notes on restpublishedheading", "Notes on restpageheading"]
+
+
+def test_an_export_of_drafts_alone_says_what_was_skipped(tmp_path: Path):
+    path = tmp_path / "drafts.xml"
+    path.write_text(wxr(EXPORTS["secure"], "x").replace("[CDATA[publish]]", "[CDATA[draft]]"), encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"no posts found \(13 skipped: 7 status 'draft'; 1 status 'future'; "):
+        read_sources([path])

@@ -111,7 +111,12 @@ def read_sources(
         report.read.append(f"{path}: {posts} posts ({kind}) of {entries} entries, {entries - posts} skipped")
     report.posts = [found.post for found in by_id.values()]
     if not report.posts:
-        raise CorpusError(", ".join(str(s) for s in sources), None, "no posts found; check the paths and formats")
+        # Printed instead of the report, so it says what was passed over: an export of drafts alone, say.
+        reasons = "; ".join(f"{count} {reason}" for reason, count in report.skipped_by_reason())
+        passed_over = f" ({len(report.skipped)} skipped: {reasons})" if report.skipped else ""
+        raise CorpusError(
+            ", ".join(str(s) for s in sources), None, f"no posts found{passed_over}; check the paths and formats"
+        )
     return report
 
 
