@@ -24,6 +24,11 @@ def resolve(value: Value, config: Mapping[str, Any]) -> Any:
     return config[value.name] if isinstance(value, Setting) else value
 
 
+# What the date filters accept (index/filters.py checks it): the schema's format says the first; other ISO 8601
+# forms, such as 20240101, are refused.
+DATE_FORMS = "YYYY-MM-DD, or YYYY-MM-DDTHH:MM[:SS[.ffffff]] with an optional Z or ±HH:MM (its date is used)."
+
+
 @dataclass(frozen=True)
 class Param:
     """One query parameter: its JSON Schema type, bounds and default (a bad value gets a 400)."""
@@ -116,8 +121,8 @@ SEARCH_PARAMS = (
     ),
     Param("author", "string", "Only posts by this author (case-insensitive)."),
     Param("tag", "string", "Only posts with this tag (case-insensitive)."),
-    Param("from", "string", "Only posts published on or after this ISO 8601 date.", format="date"),
-    Param("to", "string", "Only posts published on or before this ISO 8601 date.", format="date"),
+    Param("from", "string", "Only posts published on or after this date: " + DATE_FORMS, format="date"),
+    Param("to", "string", "Only posts published on or before this date: " + DATE_FORMS, format="date"),
 )
 PARAMS = {param.name: param for param in SEARCH_PARAMS}
 
