@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -126,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(f"serving index version {version} from {args.index}", flush=True)
     # Workers record metrics in files here, so /metrics adds up all workers whichever one is scraped.
-    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="blog-search-metrics-"))
+    made = None
+    if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="blog-search-metrics-")
     options = {
         "bind": f"{args.host}:{args.port}",
         "workers": workers,
@@ -148,7 +151,11 @@ def main(argv: list[str] | None = None) -> int:
         # gunicorn makes SIGHUP kill a worker; this makes a worker reload the index instead.
         "post_worker_init": install_sighup_in_worker,
     }
-    Server(options, args.index).run()
+    try:
+        Server(options, args.index).run()
+    finally:  # gunicorn leaves by SystemExit; a folder this process made goes with it, not left behind in /tmp
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
     return 0
 
 
