@@ -15,22 +15,16 @@ from tqdm import tqdm
 
 from index import store
 from index.cache import EmbeddingCache
-from index.encoder import Encoder, SentenceTransformerEncoder, load_tokenizer
 from index.lexical import LexicalIndex, LexicalSettings
-from index.modelspec import verified_model_dir
-from index.onnx_encoder import OneAtATimeEncoder, OnnxEncoder
-from index.onnx_export import (
-    MODEL_CACHE_DIR,
-    QUERY_FILE,
-    cached_build_model,
-    cached_onnx_model,
-    cached_query_model,
-    place_model,
-)
+from index.model.encoder import Encoder, SentenceTransformerEncoder, load_tokenizer
+from index.model.export import cached_build_model, cached_onnx_model, cached_query_model, place_model
+from index.model.onnx_encoder import OneAtATimeEncoder, OnnxEncoder
+from index.model.spec import verified_model_dir
 from index.passages import PassageSettings, embedding_text, split_post
 from index.records import Passage, Post
-from index.sentence_vectors import SENTENCES_FILE, STORED_DTYPE, embed_sentences, stored_vectors_dtype
-from index.vectors import SCAN_FILE, VectorIndex
+from index.sentence_vectors import STORED_DTYPE, embed_sentences, stored_vectors_dtype
+from index.store import MODEL_CACHE_DIR, QUERY_FILE, SCAN_FILE, SENTENCES_FILE
+from index.vectors import VectorIndex
 
 SENTENCE_MODELS = ("query", "passage")
 

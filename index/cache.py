@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from index.encoder import Encoder
 from index.errors import StorageError
+from index.model.encoder import Encoder
 
 
 def model_key(encoder: Encoder) -> str:

@@ -10,17 +10,18 @@ from pathlib import Path
 import numpy as np
 
 from index import store
-from index.encoder import Encoder
 from index.errors import IndexFormatError, QueryError
 from index.filters import Filters
 from index.fusion import MODES, FusionSettings, Scale, convex_scaled, fitted, rrf
 from index.highlight import QueryTerms, highlight
 from index.lexical import LexicalIndex
-from index.onnx_encoder import version_query_encoder
+from index.model.encoder import Encoder
+from index.model.onnx_encoder import version_query_encoder
 from index.records import Hit, Passage, Post
-from index.sentence_vectors import SENTENCES_FILE, SentenceTable
+from index.sentence_vectors import SentenceTable
+from index.store import SCAN_FILE, SENTENCES_FILE
 from index.term_weights import query_term_weights
-from index.vectors import SCAN_FILE, VectorIndex
+from index.vectors import VectorIndex
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,11 @@ from pathlib import Path
 import numpy as np
 
 from index.cache import EmbeddingCache
-from index.encoder import Encoder
+from index.model.encoder import Encoder
 from index.records import Passage, Post
 from index.sentences import sentence_spans
 from index.vectors import quantise_rows
 
-SENTENCES_FILE = "sentences.npz"
 # Stored as int8 with one float32 scale per sentence (see SentenceTable.save).
 STORED_DTYPE = np.int8
 

@@ -26,6 +26,15 @@ BUILD_PREFIX = ".building-"
 POSTS_FILE = "posts.jsonl"
 PASSAGES_FILE = "passages.jsonl"
 VECTORS_FILE = "vectors.faiss"
+# The int8 copy of an exact index's passage vectors in a small scoring graph (index/vectors.py).
+SCAN_FILE = "vectors-int8.onnx"
+# Every passage's sentence offsets and int8 vectors (index/sentence_vectors.py).
+SENTENCES_FILE = "sentences.npz"
+# The exported model and the int8 query model the service embeds queries with (index/model/export.py).
+ONNX_FILE = "model.onnx"
+QUERY_FILE = "model.int8.onnx"
+# The file beside a model that holds its external tensors; onnxruntime finds it by the name stored in the model.
+EXTERNAL_DATA_SUFFIX = ".data"
 LEXICAL_DIR = "lexical"
 # bm25s's saved parameters, vocabulary and CSC score matrix: what LexicalIndex.load reads from LEXICAL_DIR.
 LEXICAL_FILES = (
@@ -41,6 +50,8 @@ LEXICAL_FILES = (
 # any file in the folder the manifest does not list, so nothing a reader opens goes unchecked.
 REQUIRED_FILES = (POSTS_FILE, PASSAGES_FILE, VECTORS_FILE, *(f"{LEXICAL_DIR}/{name}" for name in LEXICAL_FILES))
 CACHE_FILE = Path("cache") / "embeddings.sqlite"
+# Under the index root, beside the embedding cache: one export per weights sha256, shared by every version.
+MODEL_CACHE_DIR = Path("cache") / "models"
 # Held (flock) by a build or a rollback for all it does, so two never publish and prune under one root at once.
 LOCK_FILE = ".build.lock"
 # What failing to write a path means here: no permission, an immutable file, a read-only mount.

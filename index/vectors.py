@@ -14,8 +14,6 @@ EXACT_LIMIT = 100_000
 # Lists probed per query, as a share of all lists: set from recall@10 against exact search (README, index types).
 PROBE_SHARE = 1 / 32
 TRAINING_POINTS_PER_LIST = 64
-# An exact index's vectors as int8, scanned by onnxruntime: written beside the FAISS file by the build.
-SCAN_FILE = "vectors-int8.onnx"
 
 
 def use_one_thread_per_request() -> None:

@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from index import SearchError
-from index.benchmark import BenchSettings, run_benchmark
+from index.bench.speed import BenchSettings, run_benchmark
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def load(beir: Path, args: argparse.Namespace, default_seconds: float) -> int:
     """The soak test (issue 8): zero errors expected, with and without a new version published mid-run."""
-    from index.benchmark_load import load_study
+    from index.bench.load import load_study
 
     seconds = 60.0 if args.seconds == default_seconds else args.seconds
     with tempfile.TemporaryDirectory(prefix="bench-load-") as work:
@@ -81,11 +81,11 @@ def side_study(beir: Path, ann_vectors: int | None, existing: str | None, as_jso
     say = lambda line: print(line, flush=True)  # noqa: E731
     try:
         if ann_vectors:
-            from index.benchmark_vectors import ann_table
+            from index.bench.ann import ann_table
 
             rows = [ann_table(beir, work, ann_vectors, Path(existing) if existing else None, say)]
         else:
-            from index.benchmark_quantization import quantization_table
+            from index.bench.quantization import quantization_table
 
             rows = quantization_table(beir, work, Path(existing) if existing else None, say)
     except SearchError as exc:

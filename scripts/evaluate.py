@@ -36,13 +36,13 @@ def main(argv: list[str] | None = None) -> int:
     fusion = FusionSettings(alpha=args.alpha)
     try:
         if args.beir:
-            from index.evaluation import evaluate_beir
+            from index.evaluation.retrieval import evaluate_beir
 
             beir = Path(args.beir)
             work = Path(args.work) if args.work else ROOT / "var" / "eval" / beir.resolve().name
             result = evaluate_beir(beir, args.mode, args.split, work, progress=not args.json, fusion=fusion)
         else:
-            from index.squad import evaluate_squad
+            from index.evaluation.squad import evaluate_squad
 
             squad = Path(args.squad)
             work = Path(args.work) if args.work else ROOT / "var" / "eval" / f"squad-{squad.stem}"

@@ -19,15 +19,15 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from index import tuning
-from index.beir import load_beir
 from index.build import lexical_text
+from index.evaluation import tuning
+from index.evaluation.beir import load_beir
 from index.lexical import analyse
-from index.onnx_encoder import OnnxEncoder
-from index.onnx_export import ONNX_FILE, QUERY_FILE
-from index.quantize import dynamic_int8
+from index.model.onnx_encoder import OnnxEncoder
+from index.model.quantize import dynamic_int8
 from index.search import Index
 from index.sentence_vectors import SentenceTable
+from index.store import ONNX_FILE, QUERY_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
 ALPHA = 0.6  # the current dense weight; the sentence families split it between passage and sentence cosines

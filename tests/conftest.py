@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from index import Index, build, read_sources
-from index.encoder import SentenceTransformerEncoder
+from index.model.encoder import SentenceTransformerEncoder
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "data" / "corpus"

@@ -10,7 +10,8 @@ import pytest
 
 from index import Index, answer_question
 from index.answer import AnswerSettings
-from index.sentence_vectors import SENTENCES_FILE, SentenceTable
+from index.sentence_vectors import SentenceTable
+from index.store import SENTENCES_FILE
 
 HENLEY = "Who is Professor of Leadership at Henley Business School?"
 ABSENT = "What is the boiling point of mercury in kelvin?"

@@ -8,7 +8,8 @@ import faiss
 import pytest
 from threadpoolctl import threadpool_info
 
-from index import Index, benchmark
+from index import Index
+from index.bench import speed
 
 
 class StubBaseline:
@@ -24,7 +25,7 @@ class StubBaseline:
 
 def test_engine_and_baseline_take_turns_and_medians_count(seed_index: Index, monkeypatch: pytest.MonkeyPatch):
     log: list[str] = []
-    monkeypatch.setattr(benchmark, "_txtai_embeddings", lambda texts: StubBaseline(log))
+    monkeypatch.setattr(speed, "_txtai_embeddings", lambda texts: StubBaseline(log))
     ours = seed_index.search
     seen_threads = []
 
@@ -36,7 +37,7 @@ def test_engine_and_baseline_take_turns_and_medians_count(seed_index: Index, mon
     monkeypatch.setattr(seed_index, "search", search)
     threads_before = faiss.omp_get_max_threads()
     queries = ["leadership", "nature and wellbeing"]
-    result = benchmark._engine_against_txtai(seed_index, ["text"], queries, say=lambda _: None, rounds=3)
+    result = speed._engine_against_txtai(seed_index, ["text"], queries, say=lambda _: None, rounds=3)
 
     # Each round: warm-up (up to 10 queries) and the timed pass, hybrid, then dense, then the baseline.
     per_side = 2 * len(queries)

@@ -13,11 +13,9 @@ import pytest
 from index import Index, IndexFormatError, ModelError, build, store
 from index.build import BuildSettings, up_to_date
 from index.cache import model_key
-from index.modelspec import embedder_spec, verified_model_dir
-from index.onnx_encoder import OneAtATimeEncoder, OnnxEncoder
-from index.onnx_export import QUERY_FILE
-from index.sentence_vectors import SENTENCES_FILE
-from index.vectors import SCAN_FILE
+from index.model.onnx_encoder import OneAtATimeEncoder, OnnxEncoder
+from index.model.spec import embedder_spec, verified_model_dir
+from index.store import QUERY_FILE, SCAN_FILE, SENTENCES_FILE
 
 
 def test_version_layout_and_manifest(index_root: Path, seed_posts):

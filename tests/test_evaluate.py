@@ -10,11 +10,11 @@ from pathlib import Path
 import ir_measures
 import pytest
 
-from index.beir import load_beir
 from index.errors import CorpusError
-from index.evaluation import evaluate_beir
+from index.evaluation.beir import load_beir
+from index.evaluation.metrics import mean_metrics, ndcg, recall, reciprocal_rank
+from index.evaluation.retrieval import evaluate_beir
 from index.fusion import FusionSettings
-from index.metrics import mean_metrics, ndcg, recall, reciprocal_rank
 from index.search import Index
 from tests.test_cli import run
 

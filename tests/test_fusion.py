@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from index.evaluation import document_ranking
+from index.evaluation.retrieval import document_ranking
 from index.fusion import FusionSettings, convex, minmax, rrf, zscore
 from index.search import Ranked
 

@@ -12,9 +12,7 @@ from pathlib import Path
 import pytest
 
 from index import Index, IndexFormatError, store
-from index.onnx_export import EXTERNAL_DATA_SUFFIX, ONNX_FILE, QUERY_FILE
-from index.sentence_vectors import SENTENCES_FILE
-from index.vectors import SCAN_FILE
+from index.store import EXTERNAL_DATA_SUFFIX, ONNX_FILE, QUERY_FILE, SCAN_FILE, SENTENCES_FILE
 from tests.conftest import ROOT
 
 # Every file a build writes into a version: what the reader needs always, then what it reads where a version has it.

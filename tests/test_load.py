@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 from index import build
-from index.benchmark_load import soak
-from index.benchmark_server import production_server
+from index.bench.load import soak
+from index.bench.server import production_server
 
 
 def test_soak_counts_requests_and_sees_a_publish_through(tmp_path: Path, index_root: Path, encoder, seed_posts):

@@ -13,21 +13,18 @@ import pytest
 
 from index import Index, IndexFormatError, build, store
 from index.build import default_encoder
-from index.modelspec import verified_model_dir
-from index.onnx_encoder import OnnxEncoder
-from index.onnx_export import (
+from index.model.export import (
     BUILD_RECIPE,
     CHECK_TEXTS,
-    EXTERNAL_DATA_SUFFIX,
     MIN_COSINE,
-    MODEL_CACHE_DIR,
-    ONNX_FILE,
-    QUERY_FILE,
     cached_build_model,
     cached_onnx_model,
     cached_query_model,
 )
+from index.model.onnx_encoder import OnnxEncoder
+from index.model.spec import verified_model_dir
 from index.passages import embedding_text
+from index.store import EXTERNAL_DATA_SUFFIX, MODEL_CACHE_DIR, ONNX_FILE, QUERY_FILE
 
 
 @pytest.fixture(scope="module")

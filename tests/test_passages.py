@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
-from index.encoder import load_tokenizer
-from index.modelspec import verified_model_dir
+from index.model.encoder import load_tokenizer
+from index.model.spec import verified_model_dir
 from index.passages import PassageSettings, split_post
 from index.records import Post
 from index.sentences import sentence_spans

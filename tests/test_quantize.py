@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from index import Index
-from index.onnx_encoder import OnnxEncoder
-from index.onnx_export import ONNX_FILE
+from index.model.onnx_encoder import OnnxEncoder
+from index.model.quantize import dynamic_int8
 from index.passages import embedding_text
-from index.quantize import dynamic_int8
+from index.store import ONNX_FILE
 
 
 @pytest.fixture(scope="module")

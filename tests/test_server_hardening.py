@@ -20,7 +20,7 @@ from urllib.parse import quote
 import pytest
 
 from index import store
-from index.benchmark_server import RunningServer, free_port, process_tree, production_server
+from index.bench.server import RunningServer, free_port, process_tree, production_server
 from tests.conftest import ROOT
 
 SLOW_CLIENTS = 32

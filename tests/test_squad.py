@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from index.evaluation.squad import contains_answer, evaluate_squad, load_squad, normalise_answer
 from index.fusion import FusionSettings
 from index.search import Index
-from index.squad import contains_answer, evaluate_squad, load_squad, normalise_answer
 
 TINY = {
     "version": "v2.0",

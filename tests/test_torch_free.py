@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from index.benchmark_server import process_tree, production_server, sequential_latencies_ms
+from index.bench.server import process_tree, production_server, sequential_latencies_ms
 from tests.conftest import ROOT
 
 SERVE_AND_REPORT = """

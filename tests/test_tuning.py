@@ -1,14 +1,14 @@
-"""The offline tuning helpers (index/tuning.py) on small hand-made arrays, against the service's own code."""
+"""The offline tuning helpers (index/evaluation/tuning.py) on small hand-made arrays, against the service's own code."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from index import tuning
+from index.evaluation import tuning
+from index.evaluation.metrics import ndcg
 from index.fusion import zscore
 from index.lexical import LexicalIndex, analyse
-from index.metrics import ndcg
 
 PASSAGES = [
     "Vitamin D supplements lower the risk of fractures in older women.",

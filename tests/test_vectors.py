@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from index import store
-from index.vectors import SCAN_FILE, VectorIndex
+from index.store import SCAN_FILE
+from index.vectors import VectorIndex
 from tests.conftest import ROOT
 
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from index.beir import load_beir
-from index.benchmark_server import RunningServer, production_server, search_path
+from index.bench.server import RunningServer, production_server, search_path
 from index.build import build
+from index.evaluation.beir import load_beir
 
 
 def soak(server: RunningServer, queries: list[str], clients: int, seconds: float) -> dict[str, Any]:

@@ -11,10 +11,10 @@ import numpy as np
 import onnxruntime as ort
 from tqdm import tqdm
 
-from index.encoder import load_tokenizer
 from index.errors import IndexFormatError, ModelError
-from index.modelspec import ModelSpec, embedder_spec, verified_model_dir
-from index.onnx_export import ONNX_FILE, QUERY_FILE
+from index.model.encoder import load_tokenizer
+from index.model.spec import ModelSpec, embedder_spec, verified_model_dir
+from index.store import ONNX_FILE, QUERY_FILE
 
 DEFAULT_MAX_TOKENS = 256
 

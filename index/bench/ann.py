@@ -9,12 +9,13 @@ from typing import Any
 
 import numpy as np
 
-from index.beir import load_beir
 from index.build import BuildSettings
-from index.evaluation import open_or_build
-from index.onnx_encoder import OnnxEncoder
-from index.onnx_export import MODEL_CACHE_DIR, cached_onnx_model
+from index.evaluation.beir import load_beir
+from index.evaluation.retrieval import open_or_build
+from index.model.export import cached_onnx_model
+from index.model.onnx_encoder import OnnxEncoder
 from index.search import Index
+from index.store import MODEL_CACHE_DIR
 from index.vectors import VectorIndex, use_one_thread_per_request
 
 NOISE = 0.03

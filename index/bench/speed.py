@@ -12,10 +12,10 @@ import faiss
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from index.beir import load_beir
-from index.benchmark_server import process_tree, production_server, sequential_latencies_ms, throughput_qps
+from index.bench.server import process_tree, production_server, sequential_latencies_ms, throughput_qps
 from index.build import build
-from index.modelspec import verified_model_dir
+from index.evaluation.beir import load_beir
+from index.model.spec import verified_model_dir
 from index.passages import embedding_text
 from index.search import Index
 

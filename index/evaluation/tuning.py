@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from index.evaluation.metrics import Qrels, mean_metrics, ndcg
 from index.lexical import LexicalIndex, LexicalSettings, analyse
-from index.metrics import Qrels, mean_metrics, ndcg
 
 DEPTH = 1000  # each side's candidates and z-score reference, as FusionSettings.candidates
 Weights = tuple[float, float, float]  # (passage cosine, best-sentence cosine, BM25)

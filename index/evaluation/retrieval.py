@@ -10,12 +10,12 @@ from typing import Any
 from tqdm import tqdm
 
 from index import store
-from index.beir import BeirDataset, load_beir
 from index.build import BuildSettings, build, up_to_date
-from index.encoder import Encoder
 from index.errors import IndexFormatError
+from index.evaluation.beir import BeirDataset, load_beir
+from index.evaluation.metrics import mean_metrics
 from index.fusion import FusionSettings
-from index.metrics import mean_metrics
+from index.model.encoder import Encoder
 from index.search import Index, Ranked
 
 # Passages asked of the ranking per query: enough to fill 100 distinct documents for Recall@100.

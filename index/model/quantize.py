@@ -21,8 +21,8 @@ from onnxruntime.quantization import (
 )
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
-from index.onnx_encoder import OnnxEncoder
-from index.onnx_export import EXTERNAL_DATA_SUFFIX
+from index.model.onnx_encoder import OnnxEncoder
+from index.store import EXTERNAL_DATA_SUFFIX
 
 # Only the weight matrix products are quantised: they hold the weights and the time. Embeddings, LayerNorm,
 # softmax, GELU, the attention scores and the pooling stay fp32, where int8 rounding hurts most for least gain.

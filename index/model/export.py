@@ -13,18 +13,15 @@ from pathlib import Path
 import numpy as np
 
 from index.errors import ModelError
-from index.modelspec import ModelSpec, embedder_spec, file_sha256, verified_model_dir
+from index.model.encoder import SentenceTransformerEncoder
+from index.model.onnx_encoder import OnnxEncoder
+from index.model.spec import ModelSpec, embedder_spec, file_sha256, verified_model_dir
+from index.store import EXTERNAL_DATA_SUFFIX, ONNX_FILE, QUERY_FILE
 
-ONNX_FILE = "model.onnx"
-QUERY_FILE = "model.int8.onnx"
-# The file beside a model that holds its external tensors; onnxruntime finds it by the name stored in the model.
-EXTERNAL_DATA_SUFFIX = ".data"
 # How the query model is quantised; part of its cache path, so a changed recipe never reuses an older file.
 QUERY_RECIPE = "dynamic-per-channel-mapped-embeddings"
 # How the graph builds embed passages with is made; likewise part of its cache path.
 BUILD_RECIPE = "eager-attention-fused"
-# Under the index root, beside the embedding cache: one export per weights sha256, shared by every version.
-MODEL_CACHE_DIR = Path("cache") / "models"
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 OUTPUT = "sentence_embedding"
 MIN_COSINE = 0.9999
@@ -105,7 +102,9 @@ def fuse_transformer(source: Path, target: Path, model_folder: Path) -> None:
 
 def _make_query_model(fp32: Path, partial: Path) -> None:
     """Quantise, move the embedding table out to the model's data file (renamed into place first), then the model."""
-    from index.quantize import dynamic_int8, with_external_tables
+    # Imported here, not at the top: onnx's quantisation tools are heavy, and only a build that makes the model
+    # needs them (every server worker imports this module through the build).
+    from index.model.quantize import dynamic_int8, with_external_tables
 
     with tempfile.TemporaryDirectory(dir=partial.parent) as work:
         quantised = dynamic_int8(fp32, Path(work) / "quantised.onnx", per_channel=True)
@@ -199,9 +198,6 @@ def export_onnx(model_folder: Path, target: Path, attention: str | None = None) 
 
 def check_against_sentence_transformers(onnx_path: Path, spec: ModelSpec | None = None) -> float:
     """The lowest cosine between ONNX and sentence-transformers vectors of CHECK_TEXTS; refuses below MIN_COSINE."""
-    from index.encoder import SentenceTransformerEncoder
-    from index.onnx_encoder import OnnxEncoder
-
     spec = spec or embedder_spec()
     texts = list(CHECK_TEXTS)
     expected = SentenceTransformerEncoder(spec).encode(texts)

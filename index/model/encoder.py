@@ -9,7 +9,7 @@ from typing import Protocol
 import numpy as np
 from tokenizers import Tokenizer
 
-from index.modelspec import ModelSpec, embedder_spec, verified_model_dir
+from index.model.spec import ModelSpec, embedder_spec, verified_model_dir
 
 
 class Encoder(Protocol):

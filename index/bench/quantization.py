@@ -10,16 +10,17 @@ from typing import Any
 
 import numpy as np
 
-from index.beir import load_beir
 from index.build import BuildSettings
 from index.errors import CorpusError
-from index.evaluation import EVAL_PASSAGES, document_ranking, open_or_build
-from index.metrics import mean_metrics
-from index.onnx_encoder import OnnxEncoder
-from index.onnx_export import MODEL_CACHE_DIR, cached_onnx_model
+from index.evaluation.beir import load_beir
+from index.evaluation.metrics import mean_metrics
+from index.evaluation.retrieval import EVAL_PASSAGES, document_ranking, open_or_build
+from index.model.export import cached_onnx_model
+from index.model.onnx_encoder import OnnxEncoder
+from index.model.quantize import dynamic_int8, static_int8
 from index.passages import embedding_text
-from index.quantize import dynamic_int8, static_int8
 from index.search import Index
+from index.store import MODEL_CACHE_DIR
 from index.vectors import VectorIndex
 
 CALIBRATION_TEXTS = 300

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import numpy as np
 
 READY_TIMEOUT_S = 120
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class RunningServer:

@@ -12,7 +12,7 @@ from pathlib import Path
 from index.errors import ModelError
 from index.store import sha256_of
 
-MODELS_TXT = Path(__file__).resolve().parent.parent / "models.txt"
+MODELS_TXT = Path(__file__).resolve().parents[2] / "models.txt"
 
 
 @dataclass(frozen=True)

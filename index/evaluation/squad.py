@@ -16,9 +16,9 @@ from tqdm import tqdm
 from index import store
 from index.answer import AnswerResult, answer_question
 from index.build import BuildSettings, build, up_to_date
-from index.encoder import Encoder
 from index.errors import CorpusError, IndexFormatError
 from index.fusion import FusionSettings
+from index.model.encoder import Encoder
 from index.records import Post
 from index.search import Index
 
