@@ -30,7 +30,7 @@ from index.sentence_vectors import SentenceTable
 from index.store import ONNX_FILE, QUERY_FILE
 
 ROOT = Path(__file__).resolve().parent.parent
-ALPHA = 0.6  # the current dense weight; the sentence families split it between passage and sentence cosines
+ALPHA = tuning.SERVICE.alpha  # the service's dense weight; the sentence families split it between passage and sentence
 OTHER_CUES = "other cues, each added to the service's ranking"
 # family, configuration, train metrics, test metrics, train nDCG@10 per query
 Row = tuple[str, str, dict[str, float], dict[str, float], np.ndarray]
@@ -51,7 +51,7 @@ def main() -> None:
     if table is None:
         parser.error(f"{index.folder} has no stored sentence vectors; rebuild it with this version of the code")
     qids, texts = [*train.queries, *test.queries], [*train.queries.values(), *test.queries.values()]
-    signals = cached_signals(index, table, texts, args.cache / f"{index.version}-{args.encoder}.npz")
+    signals = cached_signals(index, texts, args.cache / f"{index.version}-{args.encoder}.npz")
     post_ids = np.array([p.post_id for p in index.passages])
     starts = np.flatnonzero(np.r_[True, post_ids[1:] != post_ids[:-1]])
     assert len(set(post_ids[starts])) == len(starts), "a post's passages must be contiguous"
@@ -93,30 +93,15 @@ def query_encoder(root: Path, kind: str, cache: Path) -> OnnxEncoder:
     return OnnxEncoder(int8)
 
 
-def cached_signals(index: Index, table: SentenceTable, texts: list[str], path: Path) -> tuning.Signals:
+def cached_signals(index: Index, texts: list[str], path: Path) -> tuning.Signals:
     """Query vectors and BM25 scores from the cache when present; cosines are recomputed (a few seconds)."""
-    if path.is_file():
-        with np.load(path) as data:
-            queries, bm25 = data["queries"], data["bm25"]
-    else:
-        # One query at a time, as the service embeds them: an int8 graph's activation scales depend on the batch.
-        queries = np.concatenate([index.encoder.encode([text]) for text in texts])
-        bm25 = np.stack([index.lexical.scores(text) for text in texts])
-        np.savez(path, queries=queries, bm25=bm25)
-    return with_queries(tuning.Signals(queries, queries, queries, bm25), index, table, queries)
-
-
-def passage_vectors(index: Index) -> np.ndarray:
-    """The float32 passage vectors as an aligned copy: mapped from the FAISS file they are not, and numpy hands
-    only aligned arrays to BLAS."""
-    return np.array(index.vectors.matrix, dtype=np.float32)
-
-
-def with_queries(signals: tuning.Signals, index: Index, table: SentenceTable, queries: np.ndarray) -> tuning.Signals:
-    """The signals for (moved) query vectors: passage and best-sentence cosines recomputed, BM25 kept."""
-    dense = queries @ passage_vectors(index).T
-    sentences = table.vectors_of(range(len(table.passage)))  # stored as int8
-    return tuning.Signals(queries, dense, tuning.sentence_max(queries, sentences, table.first), signals.bm25)
+    if not path.is_file():
+        signals = tuning.index_signals(index, texts)
+        np.savez(path, queries=signals.queries, bm25=signals.bm25)
+        return signals
+    with np.load(path) as data:
+        queries, bm25 = data["queries"], data["bm25"]
+    return tuning.with_queries(tuning.Signals(queries, queries, queries, bm25), index, queries)
 
 
 def mix(share: float, alpha: float = ALPHA) -> tuning.Weights:
@@ -146,7 +131,7 @@ def run_families(
         )
     for share in (0.25, 0.5, 0.75, 1.0):
         add(
-            "sentence evidence (share of alpha 0.6)",
+            f"sentence evidence (share of alpha {ALPHA})",
             f"share {share} -> w {mix(share)}",
             tuning.fuse(signals, mix(share)),
         )
@@ -176,11 +161,11 @@ def run_families(
         )
     for k in (3, 5, 10):
         for beta in (0.25, 0.5):
-            moved = tuning.dense_feedback(signals, fused, passage_vectors(index), k, beta)
+            moved = tuning.dense_feedback(signals, fused, tuning.passage_vectors(index), k, beta)
             add(
                 "dense Rocchio from fused top k (on sentence best)",
                 f"k {k}, beta {beta}",
-                tuning.fuse(with_queries(signals, index, table, moved), base),
+                tuning.fuse(tuning.with_queries(signals, index, moved), base),
             )
     matrix = tuning.bm25_matrix(index.lexical)
     terms = tuning.query_terms(index.lexical, texts, matrix.shape[1])
@@ -291,7 +276,7 @@ def learned_mix(
         tuning.zscore(others[3], tuning.top_mask(others[3], positive=True)),
     ]
     candidates = tuning.Candidates.of(features, dense_top | bm25_top, passage_doc)
-    start = np.array([*tuning.split_alpha(ALPHA, 0.75), 0, 0, 0, 0, 0, 0], np.float32)
+    start = np.array([*tuning.split_alpha(ALPHA, tuning.SERVICE.sentence_share), 0, 0, 0, 0, 0, 0], np.float32)
     train_rows = np.arange(cut)
     gains = []
     for held in np.array_split(np.random.default_rng(0).permutation(train_rows), 5):

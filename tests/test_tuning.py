@@ -7,7 +7,7 @@ import pytest
 
 from index.evaluation import tuning
 from index.evaluation.metrics import ndcg
-from index.fusion import zscore
+from index.fusion import FusionSettings, zscore
 from index.lexical import LexicalIndex, analyse
 
 PASSAGES = [
@@ -48,7 +48,7 @@ def test_service_ranking_is_the_rerank_of_the_fused_head():
     rng = np.random.default_rng(2)
     dense = rng.uniform(0, 1, (2, 40)).astype(np.float32)
     signals = tuning.Signals(dense[:, :3], dense, dense + rng.uniform(0, 0.2, (2, 40)), rng.uniform(0, 5, (2, 40)))
-    got = tuning.service_ranking(signals, alpha=0.6, share=0.75, top=10)
+    got = tuning.service_ranking(signals, FusionSettings(alpha=0.6, sentence_share=0.75, sentence_depth=10))
     expected = tuning.rerank(signals, (0.6, 0.0, 0.4), (0.15, 0.45, 0.4), 10)
     np.testing.assert_allclose(got, expected, rtol=1e-6)
     head = got > -1e5
@@ -110,3 +110,47 @@ def test_candidates_score_documents_by_their_best_passage():
         order = [i for i in np.argsort(-expected[row], kind="stable") if np.isfinite(expected[row, i])]
         by_hand.append(ndcg(list(doc_ids[order]), qrels[row], 10))
     assert candidates.mean_ndcg(np.arange(4), weights, doc_ids, qrels) == pytest.approx(np.mean(by_hand))
+
+
+SEED_QUERIES = [
+    "leadership in the NHS",
+    "what is compassionate leadership",
+    "health inequalities conference",
+    "book review",
+    "nature and health",
+    "productivity",
+    "how do doctors become leaders",
+    "nurses",
+]
+
+
+@pytest.mark.parametrize(
+    "settings", [FusionSettings(), FusionSettings(alpha=0.4, sentence_share=0.5, sentence_depth=4)]
+)
+def test_the_tuning_ranking_is_the_services_on_a_real_index(seed_index, settings: FusionSettings):
+    """Tuning scores fusion variants in numpy; they must be the engine's ranking, or every tuning figure is off."""
+    signals = tuning.index_signals(seed_index, SEED_QUERIES)
+    ranked = tuning.service_ranking(signals, settings)
+    index = replace_fusion(seed_index, settings)
+    for row, query in enumerate(SEED_QUERIES):
+        # The engine re-scores at least the k it is asked for; tuning, exactly sentence_depth: ask for that many.
+        served = [hit.passage.id for hit in index.search(query, k=min(settings.sentence_depth, len(index.passages)))]
+        finite = np.isfinite(ranked[row])
+        ours = [index.passages[i].id for i in np.argsort(-ranked[row], kind="stable") if finite[i]]
+        assert ours[: len(served)] == served[: len(ours)], query
+
+
+def replace_fusion(index, settings: FusionSettings):
+    from index import Index
+
+    return Index(
+        index.folder,
+        index.manifest,
+        index.posts,
+        index.passages,
+        index.vectors,
+        index.lexical,
+        index.encoder,
+        fusion=settings,
+        sentences=index.sentences,
+    )

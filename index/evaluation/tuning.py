@@ -9,9 +9,12 @@ import numpy as np
 import scipy.sparse as sp
 
 from index.evaluation.metrics import Qrels, mean_metrics, ndcg
+from index.fusion import FusionSettings
 from index.lexical import LexicalIndex, LexicalSettings, analyse
+from index.search import Index
 
-DEPTH = 1000  # each side's candidates and z-score reference, as FusionSettings.candidates
+SERVICE = FusionSettings()  # the service's own fusion: every default the tuning starts from comes from here
+DEPTH = SERVICE.candidates  # each side's candidates and z-score reference
 Weights = tuple[float, float, float]  # (passage cosine, best-sentence cosine, BM25)
 
 
@@ -163,9 +166,35 @@ def ndcg_per_query(run: dict[str, list[str]], qrels: Qrels) -> np.ndarray:
     return np.array([ndcg(ranking, qrels[qid], 10) for qid, ranking in run.items()])
 
 
-def service_ranking(signals: Signals, alpha: float = 0.6, share: float = 0.75, top: int = 100) -> np.ndarray:
-    """The service's hybrid ranking of passages: z-score fusion, then sentence evidence for the fused top `top`."""
-    return rerank(signals, split_alpha(alpha, 0.0), split_alpha(alpha, share), top)
+def service_ranking(signals: Signals, settings: FusionSettings = SERVICE) -> np.ndarray:
+    """The service's hybrid ranking of passages (index/search.py with these settings; a test checks they agree on a
+    real index): z-score fusion, then sentence evidence for the fused best `sentence_depth`."""
+    alpha, share = settings.alpha, settings.sentence_share
+    return rerank(signals, split_alpha(alpha, 0.0), split_alpha(alpha, share), settings.sentence_depth)
+
+
+def index_signals(index: Index, texts: list[str]) -> Signals:
+    """Every signal of every passage for these queries, from a built index: query vectors (one at a time, as the
+    service embeds them: an int8 graph's activation scales depend on the batch), and BM25 scores."""
+    queries = np.concatenate([index.encoder.encode([text]) for text in texts])
+    bm25 = np.stack([index.lexical.scores(text) for text in texts])
+    return with_queries(Signals(queries, queries, queries, bm25), index, queries)
+
+
+def with_queries(signals: Signals, index: Index, queries: np.ndarray) -> Signals:
+    """The signals for (moved) query vectors: passage and best-sentence cosines recomputed, BM25 kept."""
+    if index.sentences is None:
+        raise ValueError(f"{index.folder} has no sentence table; rebuild it")
+    table = index.sentences
+    dense = queries @ passage_vectors(index).T
+    sentences = table.vectors_of(range(len(table.passage)))  # stored as int8
+    return Signals(queries, dense, sentence_max(queries, sentences, table.first), signals.bm25)
+
+
+def passage_vectors(index: Index) -> np.ndarray:
+    """The float32 passage vectors as an aligned copy: mapped from the FAISS file they are not, and numpy hands
+    only aligned arrays to BLAS."""
+    return np.array(index.vectors.matrix, dtype=np.float32)
 
 
 def split_alpha(alpha: float, share: float) -> Weights:
