@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -91,20 +92,17 @@ def test_no_module_imports_in_a_cycle():
 
 def test_an_installed_copy_imports_every_subpackage(tmp_path: Path):
     """pyproject's package list names every subpackage: a wheel installed without the source tree imports them."""
+    # From a copy of the sources: setuptools writes build/ and *.egg-info into the folder it builds.
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
     target = tmp_path / "site"
     subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--no-build-isolation",
-            "--target",
-            str(target),
-            str(ROOT),
-        ],
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "--target", target, source],
+        cwd=tmp_path,
         check=True,
         capture_output=True,
         timeout=300,
