@@ -6,6 +6,7 @@ from index.errors import CorpusError, IndexFormatError, ModelError, QueryError, 
 from index.filters import Filters
 from index.ingest import read_sources
 from index.records import Hit, Passage, Post
+from index.request import Limits, SearchRequest
 from index.search import Index
 
 __all__ = [
@@ -18,11 +19,13 @@ __all__ = [
     "Hit",
     "Index",
     "IndexFormatError",
+    "Limits",
     "ModelError",
     "Passage",
     "Post",
     "QueryError",
     "SearchError",
+    "SearchRequest",
     "answer_question",
     "build",
     "read_sources",

@@ -9,9 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from index.filters import Filters
 from index.lexical import analyse
 from index.records import Hit, Passage, Post
+from index.request import SearchRequest
 from index.search import Index
 from index.sentence_vectors import SentenceTable, sentence_text
 from index.sentences import sentence_spans
@@ -73,21 +73,15 @@ class AnswerResult:
     candidates: list[Answer] = field(default_factory=list)
 
 
-def answer_question(
-    index: Index,
-    question: str,
-    k: int = 10,
-    mode: str = "hybrid",
-    alpha: float | None = None,
-    filters: Filters | None = None,
-    settings: AnswerSettings = AnswerSettings(),
-) -> AnswerResult:
-    """Search, score the sentences of the best passages against the question, and answer with the best one."""
+def answer_question(index: Index, request: SearchRequest, settings: AnswerSettings = AnswerSettings()) -> AnswerResult:
+    """Search, score the sentences of the best passages against the question (the request's query), and answer with
+    the best one."""
+    question = request.query
     vector = index.encoder.encode([question])[0]  # once: the search and the sentences both need it
-    hits = index.search(question, max(k, settings.passages), mode, alpha, filters, vector)
+    hits = index.search(request, vector, depth=max(request.k, settings.passages))
     candidates = rank_sentences(index, question, hits[: settings.passages], settings, vector)
     best = candidates[0] if candidates and candidates[0].confidence >= settings.threshold else None
-    return AnswerResult(best, hits[:k], candidates)
+    return AnswerResult(best, hits[: request.k], candidates)
 
 
 def rank_sentences(

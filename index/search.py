@@ -10,14 +10,14 @@ from pathlib import Path
 import numpy as np
 
 from index import store
-from index.errors import IndexFormatError, QueryError
-from index.filters import Filters
-from index.fusion import MODES, FusionSettings, Scale, convex_scaled, fitted, rrf
+from index.errors import IndexFormatError
+from index.fusion import FusionSettings, Scale, convex_scaled, fitted, rrf
 from index.highlight import QueryTerms, highlight
 from index.lexical import LexicalIndex
 from index.model.encoder import Encoder
 from index.model.onnx_encoder import version_query_encoder
 from index.records import Hit, Passage, Post
+from index.request import SearchRequest
 from index.sentence_vectors import SentenceTable
 from index.store import SCAN_FILE, SENTENCES_FILE
 from index.term_weights import query_term_weights
@@ -101,27 +101,17 @@ class Index:
             raise IndexFormatError(f"{folder} has inconsistent sentence offsets; rebuild the index")
         return cls(folder, manifest, posts, passages, vectors, lexical, encoder, fusion, sentences)
 
-    def search(
-        self,
-        query: str,
-        k: int = 10,
-        mode: str = "hybrid",
-        alpha: float | None = None,
-        filters: Filters | None = None,
-        vector: np.ndarray | None = None,
-    ) -> list[Hit]:
-        """The k best passages for the query; filters apply before the cut, so k is met whenever it can be.
+    def search(self, request: SearchRequest, vector: np.ndarray | None = None, depth: int | None = None) -> list[Hit]:
+        """The request's k best passages; filters apply before the cut, so k is met whenever it can be.
 
-        vector is the query's embedding when the caller already has it (answers use it again for sentences).
+        vector is the query's embedding when the caller already has it (answers use it again for sentences); depth
+        returns that many instead of k (answers read further down than the results they show).
         """
-        if mode not in MODES:
-            raise QueryError("bad_mode", f"mode must be one of {', '.join(MODES)}")
-        alpha = self.fusion.alpha if alpha is None else alpha
-        if not 0.0 <= alpha <= 1.0:
-            raise QueryError("bad_alpha", "alpha must be between 0 and 1")
-        allowed = (filters or Filters()).allowed(self.passages, self.posts)
-        ranked = self.rank(query, max(k, 1), mode, alpha, allowed, vector)
-        terms = QueryTerms.of(query_term_weights(self.lexical, query))
+        k = request.k if depth is None else depth
+        alpha = self.fusion.alpha if request.alpha is None else request.alpha
+        allowed = request.filters.allowed(self.passages, self.posts)
+        ranked = self.rank(request.query, k, request.mode, alpha, allowed, vector)
+        terms = QueryTerms.of(query_term_weights(self.lexical, request.query))
         return [
             self._hit(rank, int(i), float(s), terms)
             for rank, (i, s) in enumerate(zip(ranked.ids[:k], ranked.scores[:k], strict=True), 1)

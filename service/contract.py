@@ -1,13 +1,13 @@
-"""The API's contract: the query parameters service/api.py validates with, and the response shapes it returns."""
+"""The API's contract: the query parameters a search request is parsed with, and the response shapes returned."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from index.fusion import MODES
+from index.request import ALPHA_RANGE, BLANK_CHARS, DEFAULT_MODE, MIN_K
 
 
 @dataclass(frozen=True)
@@ -67,20 +67,9 @@ class Param:
         return schema
 
 
-def _blank(char: str) -> bool:
-    """White space as str.strip() sees it, control characters (NUL…) and invisible format marks (zero-width
-    space and joiners, byte-order mark, direction marks, soft hyphen): a query of nothing else has no words."""
-    return char.isspace() or unicodedata.category(char) in ("Cc", "Cf")
-
-
-# Over the Basic Multilingual Plane: the schema's pattern can only spell those out with \u escapes.
-BLANK_CHARS = frozenset(chr(code) for code in range(0x10000) if _blank(chr(code)))
+# At least one character outside BLANK_CHARS (index/request.py), over the Basic Multilingual Plane: the schema's
+# pattern can only spell those out with \u escapes.
 NOT_BLANK = "[^" + "".join(f"\\u{ord(char):04x}" for char in sorted(BLANK_CHARS)) + "]"
-
-
-def is_blank(text: str) -> bool:
-    """True when the text has no character outside BLANK_CHARS (the query pattern's test, in Python)."""
-    return all(char in BLANK_CHARS for char in text)
 
 
 QUERY = Param(
@@ -101,7 +90,7 @@ SEARCH_PARAMS = (
         "k",
         "integer",
         "How many results to return, from 1 to MAX_K.",
-        minimum=1,
+        minimum=MIN_K,
         maximum=Setting("MAX_K"),
         default=Setting("DEFAULT_K"),
     ),
@@ -110,14 +99,14 @@ SEARCH_PARAMS = (
         "string",
         "Retrieval: `hybrid` fuses `dense` (the model's vectors) and `bm25` (words).",
         enum=MODES,
-        default="hybrid",
+        default=DEFAULT_MODE,
     ),
     Param(
         "alpha",
         "number",
         "The dense side's weight in hybrid fusion, from 0 to 1; the index's tuned default when absent.",
-        minimum=0,
-        maximum=1,
+        minimum=ALPHA_RANGE[0],
+        maximum=ALPHA_RANGE[1],
     ),
     Param("author", "string", "Only posts by this author (case-insensitive)."),
     Param("tag", "string", "Only posts with this tag (case-insensitive)."),

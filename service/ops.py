@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 
-from service.api import served_index
+from service.serving import served_index
 
 ops = Blueprint("ops", __name__)
 

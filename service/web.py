@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, render_template, request
@@ -10,10 +11,11 @@ from flask.typing import ResponseReturnValue
 
 from index.answer import answer_question
 from index.errors import QueryError
-from service.api import query_text, search_params, served_index
-from service.contract import is_blank
+from index.request import is_blank
 from service.errors import ApiError
+from service.params import search_request
 from service.ratelimit import retry_after, search_allowed
+from service.serving import served_index
 
 web = Blueprint("web", __name__)
 
@@ -61,15 +63,14 @@ def _render(template: str, k_limit: int | None) -> ResponseReturnValue:
         message = f"Too many searches from your address; try again in {math.ceil(wait)} seconds."
         return render_template(template, **{**context, "error": message}), 429, retry_after(wait)
     try:
-        query = query_text()
-        params = search_params()
+        asked = search_request()
         if k_limit is not None:
-            params["k"] = min(params["k"], k_limit)
-        result = answer_question(index, query, **params)
-    except (ApiError, QueryError) as exc:
+            asked = replace(asked, k=min(asked.k, k_limit))
+        result = answer_question(index, asked)
+    except QueryError as exc:
         return render_template(template, **{**context, "error": exc.message}), 400
     context.update(
-        query=query,
+        query=asked.query,
         answer=result.answer.to_json() if result.answer else None,
         results=[hit.to_json() for hit in result.hits],
     )

@@ -8,7 +8,7 @@ import shutil
 import numpy as np
 import pytest
 
-from index import Index, answer_question
+from index import Index, SearchRequest, answer_question
 from index.answer import AnswerSettings
 from index.sentence_vectors import SentenceTable
 from index.store import SENTENCES_FILE
@@ -45,7 +45,7 @@ def test_a_question_the_corpus_cannot_answer_gets_no_answer_but_results(client):
 
 
 def test_candidates_are_ranked_with_confidences_in_range(seed_index):
-    result = answer_question(seed_index, "Which book about twin brothers is reviewed?", k=2)
+    result = answer_question(seed_index, SearchRequest("Which book about twin brothers is reviewed?", k=2))
     assert len(result.hits) == 2 and result.candidates
     scores = [c.score for c in result.candidates]
     assert scores == sorted(scores, reverse=True)
@@ -73,8 +73,8 @@ def test_a_version_without_stored_sentence_vectors_still_answers(tmp_path, seed_
     del manifest["files"][SENTENCES_FILE]
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     old = Index.open(folder, encoder=encoder)
-    stored = answer_question(seed_index, HENLEY).answer
-    embedded_now = answer_question(old, HENLEY).answer
+    stored = answer_question(seed_index, SearchRequest(HENLEY)).answer
+    embedded_now = answer_question(old, SearchRequest(HENLEY)).answer
     assert embedded_now is not None and stored is not None
     assert embedded_now.passage.id == stored.passage.id
     assert (embedded_now.start, embedded_now.end) == (stored.start, stored.end)
@@ -125,5 +125,5 @@ def test_the_question_is_embedded_once_per_answer(seed_index, monkeypatch):
         return encode(texts, *args, **kwargs)
 
     monkeypatch.setattr(seed_index.encoder, "encode", counting)
-    assert answer_question(seed_index, HENLEY).answer is not None
+    assert answer_question(seed_index, SearchRequest(HENLEY)).answer is not None
     assert calls == [[HENLEY]], "the search and the sentence scoring share one embedding"

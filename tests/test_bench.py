@@ -8,7 +8,7 @@ import faiss
 import pytest
 from threadpoolctl import threadpool_info
 
-from index import Index
+from index import Index, SearchRequest
 from index.bench import speed
 
 
@@ -29,10 +29,10 @@ def test_engine_and_baseline_take_turns_and_medians_count(seed_index: Index, mon
     ours = seed_index.search
     seen_threads = []
 
-    def search(query: str, **options):
+    def search(request: SearchRequest):
         seen_threads.append((faiss.omp_get_max_threads(), {p["num_threads"] for p in threadpool_info()}))
-        log.append(f"ours:{options.get('mode', 'hybrid')}")
-        return ours(query, **options)
+        log.append(f"ours:{request.mode}")
+        return ours(request)
 
     monkeypatch.setattr(seed_index, "search", search)
     threads_before = faiss.omp_get_max_threads()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from index import BuildSettings, Index, Post, build, store
+from index import BuildSettings, Index, Post, SearchRequest, build, store
 from index.errors import StorageError
 from scripts import build_index
 from tests.conftest import ROOT
@@ -107,7 +107,7 @@ def test_sigkill_during_a_build_leaves_the_served_index_and_the_next_build_works
     assert done.returncode == -signal.SIGKILL, done.stdout + done.stderr
     assert store.current_version(tmp_path) == served.folder
     assert store.verify_current(tmp_path).version == served.version
-    assert Index.open(tmp_path, encoder=encoder).search("handovers", k=1)
+    assert Index.open(tmp_path, encoder=encoder).search(SearchRequest("handovers", k=1))
 
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith((store.BUILD_PREFIX, ".current."))]
     assert leftovers or point == "renamed", "the kill left something behind for the next build to clean"

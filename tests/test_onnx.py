@@ -11,7 +11,7 @@ import numpy as np
 import onnx
 import pytest
 
-from index import Index, IndexFormatError, build, store
+from index import Index, IndexFormatError, SearchRequest, build, store
 from index.build import default_encoder
 from index.model.export import (
     BUILD_RECIPE,
@@ -75,7 +75,7 @@ def test_index_opens_with_the_int8_query_encoder_by_default(index_root: Path, on
         stored = onnx_index.vectors.index.reconstruct(position)
         queried = served.encoder.encode([text])[0]
         assert float(np.dot(stored, queried)) >= 0.9
-        assert served.search(text, k=1, mode="dense")[0].passage.id == passage.id
+        assert served.search(SearchRequest(text, k=1, mode="dense"))[0].passage.id == passage.id
 
 
 def test_onnx_query_vectors_agree_with_the_build_vectors(onnx_index: Index):

@@ -17,8 +17,8 @@ from types import SimpleNamespace
 import pytest
 
 from index import Index, Post, build, store
-from service.api import served_index
 from service.reload import reload_on_sighup, same_query_graph
+from service.serving import served_index
 from tests.conftest import ROOT, create_test_app
 
 TOKEN = "s3cret-token"

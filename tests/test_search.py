@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from index import Filters, Index, QueryError, build
+from index import Filters, Index, QueryError, SearchRequest, build
 from index.vectors import VectorIndex
 
 PARAPHRASES = [
@@ -24,13 +24,13 @@ PARAPHRASES = [
 
 @pytest.mark.parametrize(("query", "title"), PARAPHRASES)
 def test_paraphrased_query_finds_the_right_post_first(seed_index: Index, query: str, title: str):
-    hits = seed_index.search(query, k=3)
+    hits = seed_index.search(SearchRequest(query, k=3))
     assert hits[0].post.title.startswith(title), [h.post.title for h in hits]
 
 
 @pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
 def test_every_mode_ranks_and_attributes(seed_index: Index, mode: str):
-    hits = seed_index.search("Professor of Leadership Henley", k=5, mode=mode)
+    hits = seed_index.search(SearchRequest("Professor of Leadership Henley", k=5, mode=mode))
     assert hits[0].post.title == "In Conversation with David Pendleton"
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
     assert all(a.score >= b.score for a, b in itertools.pairwise(hits))
@@ -47,7 +47,7 @@ def test_an_opened_index_keeps_attribution_and_leaves_the_words_to_the_passages(
 
 
 def test_highlights_point_at_query_terms(seed_index: Index):
-    hit = seed_index.search("Henley leadership", k=1)[0]
+    hit = seed_index.search(SearchRequest("Henley leadership", k=1))[0]
     marked = {hit.passage.text[s:e].lower() for s, e in hit.highlights}
     assert {"henley", "leadership"} <= marked
 
@@ -58,18 +58,20 @@ def test_filters_apply_before_the_cut(tmp_path, encoder, seed_posts):
     ]
     index = Index.open(build(dated, tmp_path, encoder=encoder).folder, encoder=encoder)
     march = [p for p in dated if p.published == "2024-03-15"]
-    hits = index.search("nature", k=10, filters=Filters(published_from="2024-03-01", published_to="2024-03-31"))
+    hits = index.search(
+        SearchRequest("nature", k=10, filters=Filters(published_from="2024-03-01", published_to="2024-03-31"))
+    )
     assert sorted(h.post.id for h in hits) == sorted(p.id for p in march), "all matching posts, none other"
-    by_author = index.search("leadership", k=1, filters=Filters(author="roger kline"))
+    by_author = index.search(SearchRequest("leadership", k=1, filters=Filters(author="roger kline")))
     assert [h.post.title for h in by_author] == ["Lucy Letby: Shuffling deckchairs will not work"]
-    assert index.search("anything", k=5, filters=Filters(tag="Not a tag")) == []
+    assert index.search(SearchRequest("anything", k=5, filters=Filters(tag="Not a tag"))) == []
 
 
 def test_bad_parameters(seed_index: Index):
     with pytest.raises(QueryError):
-        seed_index.search("x", mode="magic")
+        SearchRequest("x", mode="magic")
     with pytest.raises(QueryError):
-        seed_index.search("x", alpha=2.0)
+        SearchRequest("x", alpha=2.0)
     with pytest.raises(QueryError):
         Filters(published_from="yesterday")
 

@@ -17,6 +17,7 @@ from index.build import build
 from index.evaluation.beir import load_beir
 from index.model.spec import verified_model_dir
 from index.passages import embedding_text
+from index.request import SearchRequest
 from index.search import Index
 
 
@@ -95,8 +96,8 @@ def _engine_against_txtai(
     hybrid, dense, theirs = [], [], []
     for turn in range(1, rounds + 1):
         say(f"round {turn} of {rounds}: our engine (hybrid, dense), then txtai, over {len(queries)} queries ...")
-        hybrid.append(_one_thread_mean_ms(lambda q: index.search(q, k=10), queries))
-        dense.append(_one_thread_mean_ms(lambda q: index.search(q, k=10, mode="dense"), queries))
+        hybrid.append(_one_thread_mean_ms(lambda q: index.search(SearchRequest(q, k=10)), queries))
+        dense.append(_one_thread_mean_ms(lambda q: index.search(SearchRequest(q, k=10, mode="dense")), queries))
         theirs.append(_mean_ms(lambda q: embeddings.search(q, 10), queries))
     ours_hybrid, ours_dense, txtai = (float(np.median(times)) for times in (hybrid, dense, theirs))
     return {

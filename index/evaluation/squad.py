@@ -20,6 +20,7 @@ from index.errors import CorpusError, IndexFormatError
 from index.fusion import FusionSettings
 from index.model.encoder import Encoder
 from index.records import Post
+from index.request import SearchRequest
 from index.search import Index
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
@@ -165,7 +166,7 @@ def evaluate_squad(
     index.encoder = QuestionVectors(index.encoder, [q.text for q in squad.questions])
     outcomes = []
     for question in tqdm(squad.questions, desc="questions", unit="q", disable=not progress):
-        outcomes.append(score_question(question, answer_question(index, question.text, k=RECALL_DEPTH)))
+        outcomes.append(score_question(question, answer_question(index, SearchRequest(question.text, k=RECALL_DEPTH))))
     finished = time.perf_counter()
     result: dict[str, Any] = {"dataset": squad.name, "version": squad.version, **summarise(squad.questions, outcomes)}
     for part in PARTS:
