@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from index import Index, Post, build, store
+from index import Index, Post, SearchRequest, build, store
 from service.reload import reload_on_sighup, same_query_graph
 from service.serving import served_index
 from tests.conftest import ROOT, create_test_app
@@ -77,7 +77,7 @@ def test_in_flight_requests_keep_the_index_they_started_with(root: Path, encoder
         build(corpus(2), root, encoder=encoder)
         assert served.reload().status == "reloaded"
         assert served_index() is before, "a request never switches versions half-way"
-        assert before.search("ward", k=1)
+        assert before.search(SearchRequest("ward", k=1))
     with app.test_request_context("/api/search?q=ward"):
         assert served_index().manifest.posts == 5
 

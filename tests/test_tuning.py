@@ -9,6 +9,7 @@ from index.evaluation import tuning
 from index.evaluation.metrics import ndcg
 from index.fusion import FusionSettings, zscore
 from index.lexical import LexicalIndex, analyse
+from index.request import SearchRequest
 
 PASSAGES = [
     "Vitamin D supplements lower the risk of fractures in older women.",
@@ -134,7 +135,8 @@ def test_the_tuning_ranking_is_the_services_on_a_real_index(seed_index, settings
     index = replace_fusion(seed_index, settings)
     for row, query in enumerate(SEED_QUERIES):
         # The engine re-scores at least the k it is asked for; tuning, exactly sentence_depth: ask for that many.
-        served = [hit.passage.id for hit in index.search(query, k=min(settings.sentence_depth, len(index.passages)))]
+        asked = SearchRequest(query, k=min(settings.sentence_depth, len(index.passages)))
+        served = [hit.passage.id for hit in index.search(asked)]
         finite = np.isfinite(ranked[row])
         ours = [index.passages[i].id for i in np.argsort(-ranked[row], kind="stable") if finite[i]]
         assert ours[: len(served)] == served[: len(ours)], query
