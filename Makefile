@@ -35,8 +35,9 @@ test: $(STAMP)
 	command -v chromium >/dev/null || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 	$(PY) -m pytest
 
+# ruff for lint and format; mypy (settings in pyproject.toml) checks the types of index/, service/ and scripts/.
 lint: $(STAMP)
-	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy
 
 eval: $(STAMP)
 	$(PY) scripts/evaluate.py --beir $(SHARED)/data/scifact --mode hybrid

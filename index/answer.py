@@ -135,5 +135,5 @@ def _stored_sentences(index: Index) -> tuple[SentenceTable, dict[str, int]] | No
     """The version's sentence table (vectors memory-mapped) and each passage id's row; looked up once per index."""
     if index not in _STORED:
         table = index.sentences
-        _STORED[index] = table and (table, {p.id: n for n, p in enumerate(index.passages)})
+        _STORED[index] = None if table is None else (table, {p.id: n for n, p in enumerate(index.passages)})
     return _STORED[index]

@@ -74,7 +74,9 @@ def convex(
     return convex_scaled(dense, dense_scale, lexical, lexical_scale, alpha)
 
 
-def convex_scaled(dense: np.ndarray, dense_scale: Scale, lexical: np.ndarray, lexical_scale: Scale, alpha: float):
+def convex_scaled(
+    dense: np.ndarray, dense_scale: Scale, lexical: np.ndarray, lexical_scale: Scale, alpha: float
+) -> np.ndarray:
     """convex() with each side's scaling already fitted to its top list."""
     return (alpha * dense_scale(dense) + (1.0 - alpha) * lexical_scale(lexical)).astype(np.float32)
 

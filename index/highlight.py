@@ -35,6 +35,7 @@ class QueryTerms:
     @cached_property
     def any_case(self) -> re.Pattern[str]:
         """The pattern ignoring case, for the rare text whose lower-cased copy has other offsets (compiled once)."""
+        assert self.pattern is not None, "only asked for when there is a pattern (see matches)"
         return re.compile(self.pattern.pattern, re.IGNORECASE)
 
     def matches(self, text: str) -> list[tuple[int, int, str]]:

@@ -202,6 +202,7 @@ class Index:
     def _best_sentence_cosines(self, vector: np.ndarray, passages: np.ndarray, fallback: np.ndarray) -> np.ndarray:
         """Each passage's best sentence cosine with the query; the passage's own cosine where it has no sentence."""
         table = self.sentences
+        assert table is not None, "called only for a version with a sentence table"
         first, last = table.first[passages], table.first[passages + 1]
         counts = last - first
         rows = np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))

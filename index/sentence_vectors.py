@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import struct
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -52,8 +54,10 @@ class SentenceTable:
                 ends.append(end)
             first.append(len(owner))
         empty = np.zeros((len(owner), 0), dtype=np.float32)
-        columns = (np.asarray(values, dtype=np.int64) for values in (owner, starts, ends, first))
-        return cls(*columns, empty)
+        owners, begins, finishes, firsts = (
+            np.asarray(values, dtype=np.int64) for values in (owner, starts, ends, first)
+        )
+        return cls(owners, begins, finishes, firsts, empty)
 
     def texts(self, passages: list[Passage], posts: dict[str, Post]) -> list[str]:
         """The embedding text of every sentence, in row order."""
@@ -88,9 +92,9 @@ class SentenceTable:
     def load(cls, path: Path) -> SentenceTable:
         """The table, its vectors memory-mapped: every worker shares one copy in the page cache."""
         with np.load(path) as data:
-            offsets = [np.asarray(data[name]) for name in ("passage", "start", "end", "first")]
+            passage, start, end, first = (np.asarray(data[name]) for name in ("passage", "start", "end", "first"))
             scales = np.asarray(data["scales"]) if "scales" in data.files else None  # None: float vectors (older)
-        return cls(*offsets, _mapped_member(path, "vectors"), scales)
+        return cls(passage, start, end, first, _mapped_member(path, "vectors"), scales)
 
     def vectors_of(self, rows: np.ndarray | range | list[int]) -> np.ndarray:
         """The rows' vectors as float32."""
@@ -116,7 +120,7 @@ def stored_vectors_dtype(path: Path) -> np.dtype:
         return _read_header(np.lib.format.read_magic(member))(member)[2]
 
 
-def _read_header(version: tuple[int, int]):
+def _read_header(version: tuple[int, int]) -> Callable[..., tuple[Any, ...]]:
     return np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
 
 

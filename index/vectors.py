@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any, cast
 
 import faiss
 import numpy as np
@@ -39,7 +40,7 @@ class VectorIndex:
         # An exact index's vectors, seen as one (passages x dimension) array without a copy.
         self.matrix = None
         if self.ivf is None and self.size:
-            flat = faiss.rev_swig_ptr(faiss.downcast_index(index).get_xb(), self.size * index.d)
+            flat = faiss.rev_swig_ptr(cast(Any, faiss.downcast_index(index)).get_xb(), self.size * index.d)
             self.matrix = flat.reshape(self.size, index.d)
         if scan is not None and scan.size != self.size:
             raise ValueError(f"the int8 scan holds {scan.size} vectors, the FAISS index {self.size}")
@@ -49,6 +50,8 @@ class VectorIndex:
     def build(cls, vectors: np.ndarray, exact_limit: int = EXACT_LIMIT, seed: int = 1234) -> VectorIndex:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         dimension = vectors.shape[1]
+        # Typed loosely: faiss's bundled stubs miss attributes its SWIG classes have (cp, make_direct_map, get_xb).
+        index: Any
         if len(vectors) <= exact_limit:
             index = faiss.IndexFlatIP(dimension)
         else:
@@ -97,9 +100,11 @@ class VectorIndex:
             return self._exact_among(query, k, allowed)
         params = None
         if allowed is not None:
+            # The stubs know no keyword arguments for these; faiss's SWIG constructors take them.
+            loose = cast(Any, faiss)
             selector = faiss.IDSelectorBatch(allowed.astype(np.int64))
-            params = faiss.SearchParametersIVF(sel=selector, nprobe=self.ivf.nprobe) if self.ivf else None
-            params = params or faiss.SearchParameters(sel=selector)
+            params = loose.SearchParametersIVF(sel=selector, nprobe=self.ivf.nprobe) if self.ivf else None
+            params = params or loose.SearchParameters(sel=selector)
         scores, ids = self.index.search(query.reshape(1, -1), k, params=params)
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep]

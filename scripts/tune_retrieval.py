@@ -14,6 +14,7 @@ import argparse
 import time
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -281,7 +282,7 @@ def learned_mix(
     gains = []
     for held in np.array_split(np.random.default_rng(0).permutation(train_rows), 5):
         fit = np.setdiff1d(train_rows, held)
-        fitted, _ = tuning.coordinate_ascent(lambda w, fit=fit: candidates.mean_ndcg(fit, w, doc_ids, qrels), start)
+        fitted, _ = tuning.coordinate_ascent(partial(candidates.mean_ndcg, fit, doc_ids=doc_ids, qrels=qrels), start)
         gains.append(
             candidates.mean_ndcg(held, fitted, doc_ids, qrels) - candidates.mean_ndcg(held, start, doc_ids, qrels)
         )

@@ -9,6 +9,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gunicorn.app.base import BaseApplication
 
@@ -16,6 +17,9 @@ from index import Index, SearchError
 from service.config import ENV_PREFIX, SettingError, load_config, parse
 from service.reload import install_sighup_in_worker
 from service.worker import REQUEST_LINE_LIMIT
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 # Connections each worker holds open at once (gevent's worker_connections): slow and idle ones cost a greenlet each.
 DEFAULT_CONNECTIONS = 1000
@@ -33,7 +37,7 @@ class Server(BaseApplication):
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self):
+    def load(self) -> Flask:
         from index.vectors import use_one_thread_per_request
         from service.app import create_app
 

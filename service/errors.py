@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, Response, jsonify, request
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, NotFound
 
 from index.errors import QueryError
@@ -33,7 +34,7 @@ def register_error_handlers(app: Flask) -> None:
         return error_response(400, exc.code, exc.message)
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> Response | tuple[Response, int]:
+    def http_error(exc: HTTPException) -> ResponseReturnValue:
         """Under /api every HTTP error, a 500 included, gets the JSON shape; its description never holds a traceback."""
         if not is_api_path(request.path):
             return exc.get_response()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from flask import Flask, Response
@@ -24,7 +24,8 @@ class FastJSONProvider(DefaultJSONProvider):
     def response(self, *args: Any, **kwargs: Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
         body = orjson.dumps(obj, default=self.default, option=_OPTIONS) + b"\n"
-        return self._app.response_class(body, mimetype=self.mimetype)
+        # The app's response class is Flask's Response; the provider only knows it as the sans-IO base.
+        return cast("type[Response]", self._app.response_class)(body, mimetype=self.mimetype)
 
 
 def install_fast_json(app: Flask) -> None:

@@ -100,7 +100,8 @@ class ServedIndex:
     def current(self) -> Index:
         """The index to serve now; at most once per `check_every` seconds, a readlink notices a new `current`,
         which is then opened and verified on a background thread while this request goes on."""
-        if self.available() is None:
+        index = self.available()
+        if index is None:
             raise ApiError(
                 503,
                 "not_ready",
@@ -112,9 +113,9 @@ class ServedIndex:
             self._next_check = now + self.check_every
             target = self.pointed_at()
             already_refused = self.refused is not None and self.refused["version"] == target
-            if target is not None and target != self._index.folder.name and not already_refused:
+            if target is not None and target != index.folder.name and not already_refused:
                 self.reload_in_background()
-        return self._index
+        return index
 
     def pointed_at(self) -> str | None:
         """The version name `current` holds, or None when the root is a version folder itself (nothing to follow)."""

@@ -68,9 +68,11 @@ def ann_table(
         "build_s": round(build_s, 1),
         "exact_ms": round(exact_ms, 2),
     }
-    default_probes = approximate.ivf.nprobe
+    ivf = approximate.ivf
+    assert ivf is not None, f"{count} vectors make an exact index, not IVF"
+    default_probes = ivf.nprobe
     for probes in sorted({default_probes // 4, default_probes // 2, default_probes, default_probes * 2}):
-        approximate.ivf.nprobe = max(1, probes)
+        ivf.nprobe = max(1, probes)
         found, ms = _search_all(approximate, queries)
         recall = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found, truth, strict=True)])
         suffix = "" if probes != default_probes else " (default)"

@@ -13,7 +13,7 @@ import numpy as np
 from index.build import BuildSettings
 from index.errors import CorpusError
 from index.evaluation.beir import load_beir
-from index.evaluation.metrics import mean_metrics
+from index.evaluation.metrics import Qrels, mean_metrics
 from index.evaluation.retrieval import EVAL_PASSAGES, document_ranking, open_or_build
 from index.model.export import cached_onnx_model
 from index.model.onnx_encoder import OnnxEncoder
@@ -59,7 +59,7 @@ def quantization_table(
     fp32_vectors = index.vectors
     splits = _splits(beir_dir)
     fp32_queries = reference.encode(list(queries.values()))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, path in models.items():
         say(f"{name}: {len(queries)} queries ...")
         serving = OnnxEncoder(path)
@@ -107,7 +107,7 @@ def _splits(beir_dir: Path) -> dict[str, tuple[dict[str, str], dict]]:
     return found
 
 
-def _ndcg(index: Index, mode: str, queries: dict[str, str], qrels) -> float:
+def _ndcg(index: Index, mode: str, queries: dict[str, str], qrels: Qrels) -> float:
     run = {
         qid: document_ranking(index, index.rank(text, EVAL_PASSAGES, mode, index.fusion.alpha))
         for qid, text in queries.items()

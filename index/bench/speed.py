@@ -62,7 +62,9 @@ def run_benchmark(
     return result
 
 
-def _serve(root: Path, work_dir: Path, queries: list[str], settings: BenchSettings, say) -> dict[str, Any]:
+def _serve(
+    root: Path, work_dir: Path, queries: list[str], settings: BenchSettings, say: Callable[[str], None]
+) -> dict[str, Any]:
     say("starting the production server ...")
     with production_server(root, work_dir / "server.log") as server:
         # Warm every worker (the first answers /readyz while the others may still be loading).
@@ -84,7 +86,7 @@ def _serve(root: Path, work_dir: Path, queries: list[str], settings: BenchSettin
 
 
 def _engine_against_txtai(
-    index: Index, texts: list[str], queries: list[str], say, rounds: int = ROUNDS
+    index: Index, texts: list[str], queries: list[str], say: Callable[[str], None], rounds: int = ROUNDS
 ) -> dict[str, Any]:
     """Per-query time in this process: our Index.search (as the service runs it) against txtai's search.
 
@@ -145,7 +147,7 @@ def _sentence_transformers_seconds(texts: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def _txtai_embeddings(texts: list[str]):
+def _txtai_embeddings(texts: list[str]) -> Any:
     from txtai import Embeddings
 
     embeddings = Embeddings(path=str(verified_model_dir()), method="sentence-transformers", content=False)

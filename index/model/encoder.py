@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from tokenizers import Tokenizer
@@ -41,7 +41,7 @@ class SentenceTransformerEncoder:
         self.dimension = self.model.get_embedding_dimension()
 
     @cached_property
-    def model(self):
+    def model(self) -> Any:
         from sentence_transformers import SentenceTransformer
 
         return SentenceTransformer(str(self.folder), device="cpu", local_files_only=True)

@@ -9,6 +9,7 @@ import tempfile
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -167,7 +168,7 @@ def export_onnx(model_folder: Path, target: Path, attention: str | None = None) 
             super().__init__()
             self.bert = bert
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
             tokens = self.bert(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
@@ -176,9 +177,11 @@ def export_onnx(model_folder: Path, target: Path, attention: str | None = None) 
             return torch.nn.functional.normalize(mean, p=2, dim=1)
 
     model = SentenceTransformer(str(model_folder), device="cpu", local_files_only=True)
+    # The transformer inside the first module (indexing a SentenceTransformer is typed as a tensor or a module).
+    transformer: Any = model[0].auto_model
     if attention is not None:
-        model[0].auto_model.config._attn_implementation = attention
-    embedder = Embedder(model[0].auto_model).eval()
+        transformer.config._attn_implementation = attention
+    embedder = Embedder(transformer).eval()
     sample = torch.ones(2, 8, dtype=torch.long)
     axes = {name: {0: "batch", 1: "sequence"} for name in INPUTS} | {OUTPUT: {0: "batch"}}
     # The TorchScript exporter is deprecated and warns while tracing; its graph is checked numerically instead.
