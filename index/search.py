@@ -21,7 +21,8 @@ from index.request import SearchRequest
 from index.sentence_vectors import SentenceTable
 from index.store import SCAN_FILE, SENTENCES_FILE
 from index.term_weights import query_term_weights
-from index.vectors import VectorIndex
+from index.topk import best_ids
+from index.vectors import DenseScores, VectorIndex
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,16 @@ class Ranked:
 
     ids: np.ndarray
     scores: np.ndarray
+
+
+@dataclass(frozen=True)
+class Fused:
+    """Hybrid candidates: passage ids, their fused scores and dense cosines, and the scaling those cosines had."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+    cosines: np.ndarray
+    scale: Scale
 
 
 # Candidates from the int8 scan rescored exactly before the cut (at least k): passages further down than this
@@ -130,71 +141,55 @@ class Index:
         if mode == "bm25":
             return _top(self.lexical.scores(query), k, allowed, positive_only=True)
         vector = self.encoder.encode([query])[0] if vector is None else vector
-        # Every passage's cosine, from the int8 scan where the version has one: it picks candidates, and the
-        # passages that reach the head of a ranking are rescored exactly (scores_of) before the final cut.
-        dense_all = self.vectors.all_scores(vector)
+        # Cosines from the int8 scan of every passage where the version has one: it picks candidates, and the
+        # passages that reach the head of a ranking are rescored exactly before the final cut.
+        dense = self.vectors.dense_scores(vector)
         if mode == "dense":
-            if dense_all is None:
-                scores, ids = self.vectors.search(vector, k, allowed)
-                return Ranked(ids, scores)
-            head = _best(dense_all, max(k, HEAD), allowed, positive_only=False)
-            return _order(head, self.vectors.scores_of(vector, head), k)
+            if dense.exact_scores:
+                return Ranked(*dense.best(k, allowed))
+            head, approximate = dense.best(max(k, HEAD), allowed)
+            return _order(head, dense.exact(head, approximate), k)
         # Hybrid: each side's `candidates` best passages; their union is fused and cut to k.
         depth = max(k, self.fusion.candidates)
         lexical_all = self.lexical.scores(query)
         # A passage that shares no term with the query is no BM25 match at all.
-        lexical_ids = _best(lexical_all, depth, allowed, positive_only=True)
-        if dense_all is None:
-            dense_scores, dense_ids = self.vectors.search(vector, depth, allowed)
-        else:
-            dense_ids = _best(dense_all, depth, allowed, positive_only=False)
-            dense_scores = dense_all[dense_ids]
+        lexical_ids = best_ids(lexical_all, depth, allowed, positive_only=True)
+        dense_ids, dense_scores = dense.best(depth, allowed)
         member = np.zeros(len(self.passages), dtype=bool)
         member[dense_ids] = True
         member[lexical_ids] = True
         ids = np.flatnonzero(member)
         if self.fusion.method == "rrf":
-            if dense_all is not None:
-                dense_scores = self.vectors.scores_of(vector, dense_ids)
-            dense_order = dense_ids[np.argsort(-dense_scores, kind="stable")]
+            dense_order = dense_ids[np.argsort(-dense.exact(dense_ids, dense_scores), kind="stable")]
             lexical_order = lexical_ids[np.argsort(-lexical_all[lexical_ids], kind="stable")]
             fused = rrf(_ranks(ids, dense_order), _ranks(ids, lexical_order), self.fusion.rrf_k, alpha)
             best = _top(fused, k, None, positive_only=False)
             return Ranked(ids[best.ids], best.scores)
-        union = self.vectors.scores_of(vector, ids) if dense_all is None else dense_all[ids]
+        cosines = dense.of(ids)
         # Each side is scaled by its own top list; the dense scaling also serves the head's exact and sentence cosines.
         dense_scale = fitted(self.fusion.normalisation, dense_scores)
         lexical_scale = fitted(self.fusion.normalisation, lexical_all[lexical_ids])
-        fused = convex_scaled(union, dense_scale, lexical_all[ids], lexical_scale, alpha)
-        return self._rescore_head(vector, ids, fused, union, dense_scale, k, alpha, exact=dense_all is None)
+        fused = convex_scaled(cosines, dense_scale, lexical_all[ids], lexical_scale, alpha)
+        return self._rescore_head(Fused(ids, fused, cosines, dense_scale), dense, k, alpha)
 
-    def _rescore_head(
-        self,
-        vector: np.ndarray,
-        ids: np.ndarray,
-        fused: np.ndarray,
-        cosines: np.ndarray,
-        scale: Scale,
-        k: int,
-        alpha: float,
-        exact: bool,
-    ) -> Ranked:
+    def _rescore_head(self, fused: Fused, dense: DenseScores, k: int, alpha: float) -> Ranked:
         """The fused head re-scored with exact cosines, then with sentence evidence: part of each passage's dense
         weight moves to its best sentence's cosine."""
         use_sentences = self.sentences is not None and self.fusion.sentence_share > 0
         depth = max(k, self.fusion.sentence_depth if use_sentences else HEAD)
+        scale = fused.scale
         # From approximate scores, twice the head is rescored exactly so that the head is what exact scores make it.
-        wide = _top(fused, depth if exact else 2 * depth, None, positive_only=False)
-        passages, own, scores = ids[wide.ids], cosines[wide.ids], wide.scores
-        if not exact:
-            approximate, own = own, self.vectors.scores_of(vector, passages)
+        wide = _top(fused.scores, depth if dense.exact_scores else 2 * depth, None, positive_only=False)
+        passages, own, scores = fused.ids[wide.ids], fused.cosines[wide.ids], wide.scores
+        if not dense.exact_scores:
+            approximate, own = own, dense.exact(passages, own)
             # A fused score holds alpha × the scaled cosine: swapping in the exact cosine shifts it by the difference.
             scores = scores + alpha * (scale(own) - scale(approximate))
             head = _top(scores, depth, None, positive_only=False)
             passages, own, scores = passages[head.ids], own[head.ids], head.scores
         if use_sentences:
             # Same model, same scale: the best sentence's cosine is scaled by the dense side's reference list.
-            evidence = scale(self._best_sentence_cosines(vector, passages, own))
+            evidence = scale(self._best_sentence_cosines(dense.query, passages, own))
             scores = scores + alpha * self.fusion.sentence_share * (evidence - scale(own))
         rescored = _top(scores, k, None, positive_only=False)
         return Ranked(passages[rescored.ids], rescored.scores)
@@ -221,22 +216,9 @@ class Index:
         return Hit(rank, score, passage, self.posts[passage.post_id], spans, sentence)
 
 
-def _best(scores: np.ndarray, depth: int, allowed: np.ndarray | None, positive_only: bool) -> np.ndarray:
-    """Ids of the depth best of the allowed entries by score, in no particular order (a partition, not a sort)."""
-    candidates = np.arange(len(scores)) if allowed is None else allowed
-    values = scores if allowed is None else scores[candidates]
-    if positive_only:
-        keep = np.flatnonzero(values > 0)
-        candidates, values = candidates[keep], values[keep]
-    if len(values) > depth:
-        top = np.argpartition(-values, depth - 1)[:depth]
-        candidates = candidates[top]
-    return candidates.astype(np.int64, copy=False)
-
-
 def _top(scores: np.ndarray, depth: int, allowed: np.ndarray | None, positive_only: bool) -> Ranked:
     """The depth best of the allowed passages by score, best first."""
-    ids = _best(scores, depth, allowed, positive_only)
+    ids = best_ids(scores, depth, allowed, positive_only)
     return _order(ids, scores[ids], depth)
 
 

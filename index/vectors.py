@@ -10,6 +10,8 @@ import faiss
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from index.topk import best_ids
+
 # Up to this many passages an exact scan answers in a few milliseconds; above it an IVF index probes a few lists.
 EXACT_LIMIT = 100_000
 # Lists probed per query, as a share of all lists: set from recall@10 against exact search (README, index types).
@@ -124,6 +126,10 @@ class VectorIndex:
             return self.scan(query)
         return self.matrix @ query.reshape(-1)
 
+    def dense_scores(self, query: np.ndarray) -> DenseScores:
+        """The query's scores as a ranking needs them, from the scan of every passage or else from FAISS."""
+        return DenseScores(self, query, self.all_scores(query))
+
     def scores_of(self, query: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """Exact inner products of the query with the given passages' vectors."""
         if len(ids) == 0:
@@ -138,6 +144,38 @@ class VectorIndex:
         scores = self.scores_of(query, ids)
         top = np.argsort(-scores, kind="stable")[:k]
         return scores[top].astype(np.float32), ids[top]
+
+
+class DenseScores:
+    """One query's dense scores: every passage's from a scan where the index is flat (int8 where the version has
+    the scan file, else float32), or FAISS's own for its best passages and exact ones for any others (IVF).
+
+    Scan scores only pick candidates (`exact_scores` is False): callers rescore the ones they keep with `exact`.
+    """
+
+    def __init__(self, vectors: VectorIndex, query: np.ndarray, scanned: np.ndarray | None) -> None:
+        self.vectors = vectors
+        self.query = query
+        self.scanned = scanned
+        self.exact_scores = scanned is None
+
+    def best(self, depth: int, allowed: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, scores) of the depth best allowed passages: best first from FAISS, in no order from a scan."""
+        if self.scanned is None:
+            scores, ids = self.vectors.search(self.query, depth, allowed)
+            return ids, scores
+        ids = best_ids(self.scanned, depth, allowed, positive_only=False)
+        return ids, self.scanned[ids]
+
+    def of(self, ids: np.ndarray) -> np.ndarray:
+        """These passages' scores, of the same kind as `best` gives: fused scores mix them on one scale."""
+        if self.scanned is None:
+            return self.vectors.scores_of(self.query, ids)
+        return self.scanned[ids]
+
+    def exact(self, ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        """Exact scores for candidates that have these scores from `best` or `of`: their own when already exact."""
+        return scores if self.exact_scores else self.vectors.scores_of(self.query, ids)
 
 
 def ivf_lists(count: int) -> int:

@@ -98,18 +98,30 @@ def test_best_sentence_cosines_are_the_max_over_each_passages_sentences(seed_ind
     np.testing.assert_allclose(found, expected, rtol=1e-5)
 
 
+@pytest.mark.parametrize("method", ["convex", "rrf"])
 @pytest.mark.parametrize("mode", ["dense", "hybrid"])
-def test_the_int8_scan_leaves_rankings_as_exact_scores_make_them(seed_index: Index, mode: str):
-    """The scan only picks candidates: the head is rescored exactly, so rankings match a float32 scan's."""
-    assert seed_index.vectors.scan is not None
+def test_the_int8_scan_leaves_rankings_as_exact_scores_make_them(seed_index: Index, mode: str, method: str):
+    """The scan only picks candidates: the head is rescored exactly, so rankings match a float32 scan's and those
+    of FAISS's own exact scores (an IVF index probing every list), with and without a filter."""
+    assert seed_index.vectors.scan is not None and not seed_index.vectors.dense_scores(np.ones(384)).exact_scores
     exact_vectors = VectorIndex(seed_index.vectors.index)
     assert exact_vectors.scan is None
+    ivf = VectorIndex.build(np.array(seed_index.vectors.matrix), exact_limit=1)
+    assert ivf.ivf is not None
+    ivf.ivf.nprobe = ivf.ivf.nlist
+    assert ivf.dense_scores(np.ones(384, dtype=np.float32)).exact_scores
     parts = _parts(seed_index)
-    exact = Index(*parts[:4], exact_vectors, *parts[5:], seed_index.fusion, seed_index.sentences)
-    for query, _ in PARAPHRASES:
-        scanned, plain = seed_index.rank(query, 10, mode, 0.6), exact.rank(query, 10, mode, 0.6)
-        assert scanned.ids.tolist() == plain.ids.tolist()
-        np.testing.assert_allclose(scanned.scores, plain.scores, atol=0.02 if mode == "hybrid" else 1e-5)
+    fusion = replace(seed_index.fusion, method=method)
+    scanned = Index(*parts[:4], seed_index.vectors, *parts[5:], fusion, seed_index.sentences)
+    others = [Index(*parts[:4], v, *parts[5:], fusion, seed_index.sentences) for v in (exact_vectors, ivf)]
+    odd = np.arange(1, len(seed_index.passages), 2)
+    for (query, _), allowed in itertools.product(PARAPHRASES, (None, odd)):
+        vector = seed_index.encoder.encode([query])[0]
+        ranked = scanned.rank(query, 10, mode, 0.6, allowed, vector)
+        for other in others:
+            plain = other.rank(query, 10, mode, 0.6, allowed, vector)
+            assert ranked.ids.tolist() == plain.ids.tolist()
+            np.testing.assert_allclose(ranked.scores, plain.scores, atol=0.02 if mode == "hybrid" else 1e-5)
 
 
 def _parts(index: Index) -> tuple:
