@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +11,7 @@ from index import store
 from index.errors import IndexFormatError
 from index.fusion import FusionSettings, Scale, convex_scaled, fitted, rrf
 from index.highlight import QueryTerms, highlight
+from index.jsonl import rows
 from index.lexical import LexicalIndex
 from index.model.encoder import Encoder
 from index.model.onnx_encoder import version_query_encoder
@@ -96,8 +95,8 @@ class Index:
             )
         try:
             # Attribution only: a post's words are in its passages, so the opened index does not hold them twice.
-            posts = {p["id"]: Post.from_json({**p, "text": ""}) for p in _rows(folder / store.POSTS_FILE)}
-            passages = [Passage.from_json(p) for p in _rows(folder / store.PASSAGES_FILE)]
+            posts = {p["id"]: Post.from_json({**p, "text": ""}) for _, p in rows(folder / store.POSTS_FILE)}
+            passages = [Passage.from_json(p) for _, p in rows(folder / store.PASSAGES_FILE)]
             # Files a version may lack are read where its manifest lists them: verify() has checked those, and has
             # refused any file in the folder that the manifest does not list.
             scan = folder / SCAN_FILE if SCAN_FILE in manifest.files else None
@@ -232,11 +231,3 @@ def _ranks(ids: np.ndarray, ranked: np.ndarray) -> np.ndarray:
     """1-based rank of each id in a ranked list, 0 where absent."""
     position = {int(i): r for r, i in enumerate(ranked, start=1)}
     return np.array([position.get(int(i), 0) for i in ids], dtype=np.float32)
-
-
-def _rows(path: Path) -> Iterator[dict]:
-    """A JSON Lines file's rows one at a time: a row's parse is freed before the next, never the whole file at once."""
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                yield json.loads(line)

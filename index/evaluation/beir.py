@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import CorpusError
+from index.jsonl import LineError, rows
 from index.records import Post
 
 Qrels = dict[str, dict[str, int]]
@@ -66,17 +67,15 @@ def read_qrels(path: Path) -> Qrels:
 def _read_jsonl(path: Path) -> list[dict]:
     if not path.is_file():
         raise CorpusError(str(path), None, "no such file; a BEIR folder has corpus.jsonl and queries.jsonl")
-    rows = []
-    with path.open(encoding="utf-8") as handle:
-        for line, text in enumerate(handle, start=1):
-            if not text.strip():
-                continue
-            try:
-                row = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise CorpusError(str(path), line, f"not valid JSON ({exc.msg})") from None
+    found = []
+    try:
+        for line, row in rows(path):
             if "_id" not in row:
                 raise CorpusError(str(path), line, "a row needs an `_id`")
             row["_id"] = str(row["_id"])
-            rows.append(row)
-    return rows
+            found.append(row)
+    except LineError as exc:
+        if not isinstance(exc.cause, json.JSONDecodeError):
+            raise exc.cause or exc from None
+        raise CorpusError(str(path), exc.line, f"not valid JSON ({exc.cause.msg})") from None
+    return found

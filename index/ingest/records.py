@@ -12,6 +12,7 @@ from index.errors import CorpusError
 from index.ingest.entries import Found
 from index.ingest.ids import iso_date, post_id
 from index.ingest.options import MAX_LINE_BYTES, ReadOptions, cut_text
+from index.jsonl import LineError, rows
 from index.records import Post
 
 COLUMNS = ("id", "title", "text", "author", "url", "published", "tags")
@@ -51,34 +52,22 @@ def post_from_record(record: dict[str, Any], source: str, line: int) -> Post:
 
 def read_jsonl(path: Path, options: ReadOptions) -> Iterator[Found]:
     source = str(path)
-    with path.open("rb") as handle:
-        number = 0
-        while raw := handle.readline(MAX_LINE_BYTES + 1):
-            number += 1
-            if len(raw) > MAX_LINE_BYTES:
-                raise CorpusError(
-                    source,
-                    number,
-                    f"line longer than {MAX_LINE_BYTES:,} bytes; each line is one post and none is that long: "
-                    "check that the file has one post per line",
-                )
-            record = _parse_line(raw, source, number)
-            del raw  # the line can be a hundred megabytes; only the capped text is kept
-            if record is not None:
-                yield _found(record, source, number, options)
+    try:
+        for number, record in rows(path, MAX_LINE_BYTES):
+            yield _found(record, source, number, options)
+    except LineError as exc:
+        raise CorpusError(source, exc.line, _problem(exc)) from None
 
 
-def _parse_line(raw: bytes, source: str, number: int) -> Any:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise CorpusError(source, number, "not UTF-8; save the file as UTF-8") from None
-    if not text.strip():
-        return None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise CorpusError(source, number, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+def _problem(error: LineError) -> str:
+    if isinstance(error.cause, json.JSONDecodeError):
+        return f"not valid JSON ({error.cause.msg} at column {error.cause.colno})"
+    if isinstance(error.cause, UnicodeDecodeError):
+        return "not UTF-8; save the file as UTF-8"
+    return (
+        f"line longer than {MAX_LINE_BYTES:,} bytes; each line is one post and none is that long: "
+        "check that the file has one post per line"
+    )
 
 
 def _found(record: Any, source: str, line: int, options: ReadOptions) -> Found:
