@@ -33,17 +33,15 @@ SENTENCE_MODELS = ("query", "passage")
 class BuildSettings:
     passages: PassageSettings = field(default_factory=PassageSettings)
     lexical: LexicalSettings = field(default_factory=LexicalSettings)
-    # Texts per model call, after sorting by length: on 2 cores onnxruntime embeds SciFact passages about 5% faster
-    # in batches of 16 than of 32 (less padding, smaller activations); 8 is no faster again.
+    # Texts per model call, after sorting by length: small batches pad less (docs/on-disk.md, build settings).
     batch_size: int = 16
     keep_versions: int = 3
     # What embeds the passages when build() is given no encoder: "onnxruntime" (the exported graph, faster on
-    # a CPU) or "torch" (sentence-transformers). Both run the same weights; their vectors agree to cosine 0.9999.
+    # a CPU) or "torch" (sentence-transformers). Both run the same weights, and a test checks their vectors agree.
     embed_runtime: str = "onnxruntime"
     # What embeds the sentence vectors (the answers' and the ranking's sentence evidence): "query", the version's
-    # int8 query graph, each sentence alone as a query is (SciFact train hybrid nDCG@10 +0.0028, paired standard
-    # error 0.0015; test +0.0031; SQuAD answers within 0.002; twice as fast as "passage"), or "passage", the
-    # encoder that embeds the passages, in batches.
+    # int8 query graph, each sentence alone as a query is, or "passage", the encoder that embeds the passages, in
+    # batches (docs/on-disk.md, build settings, has what each measured).
     sentence_model: str = "query"
 
 

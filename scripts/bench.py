@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def load(beir: Path, args: argparse.Namespace, default_seconds: float) -> int:
-    """The soak test (issue 8): zero errors expected, with and without a new version published mid-run."""
+    """The soak test: zero errors expected, with and without a new version published mid-run."""
     from index.bench.load import load_study
 
     seconds = 60.0 if args.seconds == default_seconds else args.seconds

@@ -1,4 +1,4 @@
-"""Tune hybrid retrieval on a BEIR set's train queries; report test once per configuration (issue 3).
+"""Tune hybrid retrieval on a BEIR set's train queries; report test once per configuration.
 
 Every query's signals (passage cosine, best-sentence cosine, BM25) are computed once and cached under --cache;
 each variant is then scored in numpy. Settings are chosen on train only: the best train nDCG@10 in each family,

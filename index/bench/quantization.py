@@ -24,7 +24,7 @@ from index.store import MODEL_CACHE_DIR
 from index.vectors import VectorIndex
 
 CALIBRATION_TEXTS = 300
-# The most SciFact nDCG@10 an int8 model may lose against fp32 to become a default (issue 6).
+# The most SciFact nDCG@10 an int8 model may lose against fp32 to become a default.
 MAX_NDCG_DROP = 0.003
 
 

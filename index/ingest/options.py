@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# A post's text beyond this many characters is cut (about 150,000 words; a book is rarely longer). A text of
-# 50 MB took the build to 5.3 GB of memory while splitting it into passages.
+# A post's text beyond this many characters is cut (about 150,000 words; a book is rarely longer): an uncapped
+# post of tens of megabytes took the build's memory into gigabytes while splitting it.
 MAX_POST_CHARS = 1_000_000
 # A JSON Lines line longer than this is refused before it is parsed: parsing holds it about three times over.
 MAX_LINE_BYTES = 128 * 1024 * 1024
