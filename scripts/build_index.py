@@ -29,6 +29,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help=f"cut a post's text to N characters, with a warning (default: {MAX_POST_CHARS:,})",
     )
+    parser.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="the site's address; a markdown file's path below its folder, joined to it, is the post's URL "
+        "(without it such posts have no URL)",
+    )
     args = parser.parse_args(argv)
     try:
         if args.rollback:
@@ -38,7 +44,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"rolled back {args.out}: current is now {now.name} (was {previous.name})")
             return 0
         sources = args.sources or [str(ROOT / "data" / "corpus")]
-        report = read_sources(sources, include_pages=args.include_pages, max_post_chars=args.max_post_chars)
+        report = read_sources(
+            sources, include_pages=args.include_pages, max_post_chars=args.max_post_chars, base_url=args.base_url
+        )
         print_report(report)
         settings = BuildSettings(keep_versions=max(args.keep, 1))
         summary = build(report.posts, Path(args.out), settings=settings, progress=not args.quiet)

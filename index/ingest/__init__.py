@@ -12,6 +12,7 @@ from pathlib import Path
 from index.errors import CorpusError
 from index.ingest.entries import Found, Skipped
 from index.ingest.feeds import read_feed
+from index.ingest.markdown import read_markdown
 from index.ingest.merge import merge
 from index.ingest.options import MAX_POST_CHARS, ReadOptions, cut_text
 from index.ingest.published import in_future
@@ -29,6 +30,8 @@ READERS: dict[str, tuple[str, Reader]] = {
     ".jsonl": ("JSON Lines", read_jsonl),
     ".csv": ("CSV", read_csv),
     ".json": ("WordPress REST posts", read_wp_json),
+    ".md": ("markdown", read_markdown),
+    ".markdown": ("markdown", read_markdown),
 }
 XML_SUFFIXES = (".xml", ".rss", ".atom", ".wxr")
 
@@ -51,12 +54,20 @@ class IngestReport:
 
 def source_files(sources: Iterable[str | Path]) -> Iterator[Path]:
     """Expand folders into the readable files they hold, in a stable order."""
+    for _, path in _rooted_files(sources):
+        yield path
+
+
+def _rooted_files(sources: Iterable[str | Path]) -> Iterator[tuple[Path | None, Path]]:
+    """Each file with the folder it was found under (None for a file passed itself), in a stable order."""
     for source in sources:
         path = Path(source)
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            yield from (
+                (path, p) for p in sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+            )
         elif path.is_file():
-            yield path
+            yield None, path
         else:
             raise CorpusError(str(path), None, "no such file or folder; pass a corpus file or folder that exists")
 
@@ -80,15 +91,20 @@ def reader_for(path: Path) -> tuple[str, Reader] | str:
 
 
 def read_sources(
-    sources: Iterable[str | Path], *, include_pages: bool = False, max_post_chars: int = MAX_POST_CHARS
+    sources: Iterable[str | Path],
+    *,
+    include_pages: bool = False,
+    max_post_chars: int = MAX_POST_CHARS,
+    base_url: str | None = None,
 ) -> IngestReport:
     """Read every source's published posts: a post dated in the future is skipped whatever its format, a text over
-    max_post_chars is cut (with a warning), and a post seen twice (same id) is merged, later ones filling gaps."""
-    options = ReadOptions(include_pages=include_pages, max_post_chars=max_post_chars)
+    max_post_chars is cut (with a warning), and a post seen twice (same id) is merged, later ones filling gaps.
+    base_url turns a markdown file's path below the folder passed into its URL."""
+    options = ReadOptions(include_pages=include_pages, max_post_chars=max_post_chars, base_url=base_url)
     now = datetime.now(UTC)
     report = IngestReport()
     by_id: dict[str, Found] = {}
-    for path in source_files(sources):
+    for root, path in _rooted_files(sources):
         found = reader_for(path)
         if isinstance(found, str):
             report.skipped.append(Skipped(str(path), "", found))
@@ -96,7 +112,7 @@ def read_sources(
         kind, reader = found
         report.files.append(str(path))
         posts = entries = 0
-        for entry in reader(path, options):
+        for entry in reader(path, replace(options, root=root)):
             entries += 1
             entry = _capped(_published(entry, now), options, report)
             if isinstance(entry, Skipped):

@@ -1,9 +1,11 @@
-"""How the readers read: whether WordPress pages count as posts, and the cap on a post's text."""
+"""How the readers read: whether WordPress pages count as posts, the cap on a post's text, and where markdown
+files are served."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 # A post's text beyond this many characters is cut (about 150,000 words; a book is rarely longer): an uncapped
 # post of tens of megabytes took the build's memory into gigabytes while splitting it.
@@ -20,6 +22,10 @@ _SENTENCE_END = re.compile(r"[.!?…][\"')\]’”]*\s")
 class ReadOptions:
     include_pages: bool = False
     max_post_chars: int = MAX_POST_CHARS
+    # The site's address: a markdown file's path (or its front matter's path) joined to it is the post's URL.
+    base_url: str | None = None
+    # The folder the file was found under, whose path below it the URL is made from (set per file by read_sources).
+    root: Path | None = None
 
     def __post_init__(self) -> None:
         if self.max_post_chars < 1:
