@@ -9,7 +9,8 @@ import pytest
 
 from index import CorpusError, read_sources
 
-FIXTURES = Path(__file__).parent / "fixtures" / "markdown"
+# Beside tests/fixtures, not in it: tests build that whole folder and count the files it holds.
+FIXTURES = Path(__file__).parent / "markdown_fixtures"
 BASE = "https://blog.example/"
 
 
