@@ -29,6 +29,7 @@ def test_reads_each_generators_posts_with_their_fields() -> None:
     )
     assert hugo.url == BASE + "content/posts/hello-hugo"
     assert (zola.author, zola.published, zola.url) == ("Ann One, Bob Two", "2023-07-04", BASE + "2023/07/04/zola-post")
+    assert zola.tags == ("zola",), "Zola keeps tags under [taxonomies]"
     assert (jekyll.author, jekyll.published, jekyll.tags) == ("Cy Three", "2022-05-01", ("travel",))
     assert jekyll.url == BASE + "_posts/2022-05-01-jekyll-post"
     assert (json_post.author, json_post.published) == ("Di Four", "2021-01-02")

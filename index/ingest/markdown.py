@@ -74,10 +74,18 @@ def _entry(path: Path, options: ReadOptions) -> Found | Skipped:
         author=_authors(meta, source),
         url=url,
         published=_published(meta, relative, source),
-        tags=distinct_names(name for key in TAG_FIELDS for name in _names(meta.get(key), key, source)),
+        tags=distinct_names(name for key in TAG_FIELDS for name in _names(_tag_field(meta, key), key, source)),
         source=path.name,
     )
     return Found(post, source, where, cut_from=cut_from)
+
+
+def _tag_field(meta: dict[str, Any], key: str) -> Any:
+    """A tag field at the top of the front matter, else under Zola's [taxonomies] table."""
+    taxonomies = meta.get("taxonomies")
+    if meta.get(key) is None and isinstance(taxonomies, dict):
+        return taxonomies.get(key)
+    return meta.get(key)
 
 
 def _string(value: Any, name: str, source: str) -> str | None:
