@@ -17,6 +17,7 @@ from index.ingest.merge import merge
 from index.ingest.options import MAX_POST_CHARS, ReadOptions, cut_text
 from index.ingest.published import in_future
 from index.ingest.records import read_csv, read_jsonl
+from index.ingest.sitehtml import read_site_html
 from index.ingest.sniff import xml_root
 from index.ingest.tagpage import read_tag_page
 from index.ingest.wordpress import is_wxr_namespace, read_wxr
@@ -32,6 +33,8 @@ READERS: dict[str, tuple[str, Reader]] = {
     ".json": ("WordPress REST posts", read_wp_json),
     ".md": ("markdown", read_markdown),
     ".markdown": ("markdown", read_markdown),
+    ".html": ("built site HTML", read_site_html),
+    ".htm": ("built site HTML", read_site_html),
 }
 XML_SUFFIXES = (".xml", ".rss", ".atom", ".wxr")
 
@@ -99,7 +102,7 @@ def read_sources(
 ) -> IngestReport:
     """Read every source's published posts: a post dated in the future is skipped whatever its format, a text over
     max_post_chars is cut (with a warning), and a post seen twice (same id) is merged, later ones filling gaps.
-    base_url turns a markdown file's path below the folder passed into its URL."""
+    base_url turns a markdown or HTML file's path below the folder passed into its URL."""
     options = ReadOptions(include_pages=include_pages, max_post_chars=max_post_chars, base_url=base_url)
     now = datetime.now(UTC)
     report = IngestReport()
