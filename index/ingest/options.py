@@ -22,7 +22,7 @@ _SENTENCE_END = re.compile(r"[.!?…][\"')\]’”]*\s")
 class ReadOptions:
     include_pages: bool = False
     max_post_chars: int = MAX_POST_CHARS
-    # The site's address: a markdown file's path (or its front matter's path) joined to it is the post's URL.
+    # The site's address: a markdown or built HTML file's path (or front matter's path) joined to it is its URL.
     base_url: str | None = None
     # The folder the file was found under, whose path below it the URL is made from (set per file by read_sources).
     root: Path | None = None
