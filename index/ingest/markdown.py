@@ -15,7 +15,7 @@ from index.ingest.frontmatter import split_front_matter
 from index.ingest.htmltext import html_to_text
 from index.ingest.ids import display_name, distinct_names, iso_date, post_id
 from index.ingest.mdtext import drop_templates, markdown_to_text
-from index.ingest.options import ReadOptions, cut_text
+from index.ingest.options import ReadOptions
 from index.records import Post
 
 SUFFIXES = (".md", ".markdown")
@@ -62,9 +62,6 @@ def _entry(path: Path, options: ReadOptions) -> Found | Skipped:
         if path.name.lower() in ("index.md", "index.markdown") and drop_templates(body).strip() != body.strip():
             return Skipped(source, where, "index or listing page")
         return Skipped(source, where, "no body", "nothing but front matter or markup")
-    cut_from = None
-    if len(text) > options.max_post_chars:
-        cut_from, text = len(text), cut_text(text, options.max_post_chars)
     relative = _relative(path, options.root)
     url = _url(meta, relative, options.base_url, source)
     post = Post(
@@ -77,7 +74,7 @@ def _entry(path: Path, options: ReadOptions) -> Found | Skipped:
         tags=distinct_names(name for key in TAG_FIELDS for name in _names(_tag_field(meta, key), key, source)),
         source=path.name,
     )
-    return Found(post, source, where, cut_from=cut_from)
+    return Found(post, source, where)  # read_sources caps the text and reports the cut
 
 
 def _tag_field(meta: dict[str, Any], key: str) -> Any:

@@ -17,7 +17,7 @@ from index.ingest.entries import Found, Skipped
 from index.ingest.htmlpage import MARK, Page, parse_page
 from index.ingest.htmltext import html_to_text
 from index.ingest.ids import display_name, distinct_names, iso_date, post_id
-from index.ingest.options import ReadOptions, cut_text
+from index.ingest.options import ReadOptions
 from index.records import Post
 
 SUFFIXES = (".html", ".htm")
@@ -54,9 +54,6 @@ def _entry(path: Path, options: ReadOptions) -> Found | Skipped:
     text = html_to_text(content)
     if not text:
         return Skipped(source, where, "no body", "no text in the page's main content")
-    cut_from = None
-    if len(text) > options.max_post_chars:
-        cut_from, text = len(text), cut_text(text, options.max_post_chars)
     url = _url(page, relative, options.base_url)
     posting = _posting(page)
     post = Post(
@@ -69,7 +66,7 @@ def _entry(path: Path, options: ReadOptions) -> Found | Skipped:
         tags=_tags(page, posting),
         source=str(relative),
     )
-    return Found(post, source, where, cut_from=cut_from)
+    return Found(post, source, where)  # read_sources caps the text and reports the cut
 
 
 def _read(path: Path) -> str:
