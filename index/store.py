@@ -10,6 +10,7 @@ import os
 import shutil
 import sqlite3
 import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
@@ -187,6 +188,10 @@ def storage_error(root: Path, exc: BaseException) -> StorageError | None:
     return None
 
 
+# The roots whose build lock this thread holds (build_lock is re-entrant per thread).
+_held_locks = threading.local()
+
+
 @contextmanager
 def build_lock(root: Path) -> Iterator[None]:
     """Hold root's build lock for the block, making root first if need be: one build or rollback at a time.
@@ -195,7 +200,15 @@ def build_lock(root: Path) -> Iterator[None]:
     schedule), and waiting costs only time, where a refusal would leave the operator to run it again once the other
     is done. It says whom it waits for. The kernel lets go of a flock when its holder dies, even by SIGKILL, so a
     dead build never blocks the next.
+
+    Re-entrant on one thread: a caller that holds it (reading the served posts, then building on them, as the push
+    journal does) may call build(), which takes it again, without waiting for itself.
     """
+    key = str(Path(root).resolve())
+    held = _held_locks.__dict__.setdefault("roots", set())
+    if key in held:
+        yield
+        return
     fd = _open_lock(root)
     try:
         try:
@@ -209,9 +222,11 @@ def build_lock(root: Path) -> Iterator[None]:
             )
             fcntl.flock(fd, fcntl.LOCK_EX)
         _write_holder(fd, f"{os.getpid()}\n")
+        held.add(key)
         try:
             yield
         finally:
+            held.discard(key)
             _write_holder(fd, "")
     finally:
         os.close(fd)

@@ -6,9 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from index import BuildSettings, SearchError, build, read_sources
+from index import BuildSettings, SearchError, read_sources
 from index.ingest import IngestReport
 from index.ingest.options import MAX_POST_CHARS
+from index.journal import build_with_pushes, pushed_posts_count
 from index.store import rollback
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,7 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         print_report(report)
         settings = BuildSettings(keep_versions=max(args.keep, 1))
-        summary = build(report.posts, Path(args.out), settings=settings, progress=not args.quiet)
+        put, deleted = pushed_posts_count(Path(args.out))
+        if put or deleted:
+            print(f"kept what was pushed to {args.out} (PUT/DELETE /admin/posts): {put} posts put, {deleted} deleted")
+        summary = build_with_pushes(report.posts, Path(args.out), settings=settings, progress=not args.quiet)
     except SearchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

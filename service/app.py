@@ -13,6 +13,7 @@ from flask import Flask
 from index import Index, SearchError
 from service.admin import admin
 from service.api import api
+from service.applier import has_pending, start_applier
 from service.config import load_config
 from service.errors import register_error_handlers
 from service.headers import register_headers
@@ -51,6 +52,10 @@ def create_app(
             log.error("pid %d cannot open the index, answers 503 not_ready and keeps trying: %s", os.getpid(), exc)
     served = ServedIndex(root, index, app.config["RELOAD_INTERVAL"], unavailable=unavailable)
     app.extensions["served_index"] = served
+    if served.pointed_at() is not None and has_pending(root):
+        # Changes accepted (202) before the last stop that no build holds yet: build them now.
+        log.warning("pid %d found pushed changes not yet built in %s; building them", os.getpid(), root)
+        start_applier(root, app.config["PUSH_QUIET_SECONDS"])
     register_error_handlers(app)
     install_observability(app)
     install_rate_limit(app)

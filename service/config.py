@@ -13,10 +13,14 @@ DEFAULTS: dict[str, Any] = {
     "MAX_QUERY_CHARS": 1000,
     "DEFAULT_K": 10,
     "MAX_K": 100,
-    # Bytes a request body may have; no endpoint takes one, so anything bigger is refused with 413.
+    # Bytes a request body may have; only the push API takes one, so anything bigger is refused with 413.
     "MAX_CONTENT_LENGTH": 16 * 1024,
-    # Off when empty: the token `POST /admin/reload` requires.
+    # Bytes a pushed post (`PUT /admin/posts/<id>`) may have: a post's text is capped at 1,000,000 characters.
+    "MAX_POST_BYTES": 4 * 1024 * 1024,
+    # Off when empty: the token the /admin endpoints (reload, pushed posts) require.
     "ADMIN_TOKEN": "",
+    # Seconds without a new push before the pushed changes are built, so a burst of saves makes one build.
+    "PUSH_QUIET_SECONDS": 1.0,
     # Seconds between checks for a new `current` version; 0 turns polling off.
     "RELOAD_INTERVAL": 1.0,
     # Searches per minute each client may make (API and pages), and how many it may make at once; 0 turns it off.
@@ -93,6 +97,7 @@ def check(config: Mapping[str, Any]) -> None:
         "DEFAULT_K": 1,
         "MAX_K": 1,
         "MAX_CONTENT_LENGTH": 0,
+        "MAX_POST_BYTES": 0,
         "RATE_LIMIT_PER_MINUTE": 0,
         "RATE_LIMIT_BURST": 0,
         "TRUSTED_PROXIES": 1,
@@ -109,6 +114,9 @@ def check(config: Mapping[str, Any]) -> None:
     interval = config["RELOAD_INTERVAL"]
     if isinstance(interval, bool) or not isinstance(interval, int | float) or not 0 <= interval < float("inf"):
         raise SettingError("RELOAD_INTERVAL", interval, "seconds, 0 or more (0 turns the check off)")
+    quiet = config["PUSH_QUIET_SECONDS"]
+    if isinstance(quiet, bool) or not isinstance(quiet, int | float) or not 0 <= quiet <= 3600:
+        raise SettingError("PUSH_QUIET_SECONDS", quiet, "seconds, from 0 to 3600")
     if not isinstance(config["TRUST_PROXY"], bool):
         raise SettingError("TRUST_PROXY", config["TRUST_PROXY"], "true or false")
     for name in ("INDEX_DIR", "ADMIN_TOKEN"):

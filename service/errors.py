@@ -35,8 +35,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> ResponseReturnValue:
-        """Under /api every HTTP error, a 500 included, gets the JSON shape; its description never holds a traceback."""
-        if not is_api_path(request.path):
+        """Under /api and /admin every HTTP error, a 500 included, gets the JSON shape; its description never holds a
+        traceback."""
+        if not (is_api_path(request.path) or request.path.startswith("/admin/")):
             return exc.get_response()
         code = (exc.name or "error").lower().replace(" ", "_")
         message = exc.description or exc.name

@@ -13,6 +13,18 @@ def install_body_limit(app: Flask) -> None:
 def _check_body() -> None:
     # Flask itself only checks MAX_CONTENT_LENGTH when a route reads the body; no route here does, so a declared
     # length over the limit is refused up front, and an undeclared (chunked) body is never read past it.
+    # A pushed post has its own, larger limit; Flask enforces the same limit on an undeclared length as it reads.
+    if request.endpoint == "admin.put_post":
+        limit = current_app.config["MAX_POST_BYTES"]
+        request.max_content_length = limit
+        if (request.content_length or 0) > limit:
+            raise RequestEntityTooLarge(
+                f"the post is over the limit of {limit} bytes (BLOG_SEARCH_MAX_POST_BYTES); a post's text is capped "
+                "at 1,000,000 characters"
+            )
+        return
     limit = current_app.config["MAX_CONTENT_LENGTH"]
     if limit is not None and (request.content_length or 0) > limit:
-        raise RequestEntityTooLarge(f"the request body is over the limit of {limit} bytes; the API takes no bodies")
+        raise RequestEntityTooLarge(
+            f"the request body is over the limit of {limit} bytes; only PUT /admin/posts/<id> takes a body"
+        )
