@@ -198,6 +198,53 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "Status": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},
+    "PushedPost": {
+        "description": "A post as a CMS pushes it: the JSON Lines fields; the id is the URL's (a body id must agree).",
+        "type": "object",
+        "required": ["text"],
+        "additionalProperties": False,
+        "properties": {
+            "id": {"type": ["string", "integer"]},
+            "title": NULLABLE_STRING,
+            "text": {"type": "string", "minLength": 1},
+            "author": NULLABLE_STRING,
+            "url": NULLABLE_STRING,
+            "published": {**NULLABLE_STRING, "description": "An ISO 8601 date or date-time, not in the future."},
+            "tags": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "Change": {
+        "description": "A change the journal holds; applied_version is null until a build holds it.",
+        "type": "object",
+        "required": ["seq", "op", "received_at", "applied_version", "error"],
+        "properties": {
+            "seq": {"type": "integer", "minimum": 1},
+            "op": {"enum": ["put", "delete"]},
+            "received_at": {"type": "string"},
+            "applied_version": NULLABLE_STRING,
+            "error": {**NULLABLE_STRING, "description": "Why the last build of it failed; it is retried."},
+        },
+    },
+    "PushAccepted": {
+        "type": "object",
+        "required": ["id", "status", "change"],
+        "properties": {
+            "id": {"type": "string"},
+            "status": {"const": "pending"},
+            "change": {"$ref": "#/components/schemas/Change"},
+        },
+    },
+    "PushStatus": {
+        "type": "object",
+        "required": ["id", "status", "served", "version", "change"],
+        "properties": {
+            "id": {"type": "string"},
+            "status": {"enum": ["pending", "live", "deleted"]},
+            "served": {"type": "boolean", "description": "Whether this server's version holds the post."},
+            "version": {"type": "string", "description": "The version this server process serves."},
+            "change": {"oneOf": [{"$ref": "#/components/schemas/Change"}, {"type": "null"}]},
+        },
+    },
     "ReloadOutcome": {
         "type": "object",
         "required": ["status", "version", "previous", "error"],

@@ -120,10 +120,56 @@ def openapi_spec(config: Mapping[str, Any]) -> dict[str, Any]:
                     },
                 }
             },
+            "/admin/posts/{post_id}": push_operations(config, admin_denied),
         },
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer", "description": "ADMIN_TOKEN"}},
+        },
+    }
+
+
+def push_operations(config: Mapping[str, Any], denied: dict[str, Any]) -> dict[str, Any]:
+    """PUT, DELETE and GET of one pushed post: a CMS's changes, stored durably (202) and built in the background."""
+    post_id = {
+        "name": "post_id",
+        "in": "path",
+        "required": True,
+        "description": "The post's id in the CMS: 1 to 200 characters, no slash.",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+    }
+    refused = {"401": denied, "403": denied, "409": json_body("Error", "The index folder is a single version.")}
+    accepted = json_body("PushAccepted", "Stored durably; searchable once the background build is served.")
+    return {
+        "parameters": [post_id],
+        "put": {
+            "summary": "Add or replace a post (a CMS's save hook).",
+            "security": [{"adminToken": []}],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PushedPost"}}},
+            },
+            "responses": {
+                "202": accepted,
+                "400": json_body("Error", "Not JSON (`bad_json`)."),
+                "413": json_body("Error", f"Over MAX_POST_BYTES ({config['MAX_POST_BYTES']} bytes)."),
+                "422": json_body("Error", "Not a valid post (`invalid_post`): the message says which field."),
+                **refused,
+            },
+        },
+        "delete": {
+            "summary": "Remove a post (unpublished, trashed or deleted in the CMS).",
+            "security": [{"adminToken": []}],
+            "responses": {"202": accepted, **refused},
+        },
+        "get": {
+            "summary": "Whether the post's last change is pending or live.",
+            "security": [{"adminToken": []}],
+            "responses": {
+                "200": json_body("PushStatus", "The post's state."),
+                "404": json_body("Error", "Neither served nor pushed (`not_found`)."),
+                **refused,
+            },
         },
     }
 
