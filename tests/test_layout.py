@@ -1,5 +1,5 @@
-"""The floor plan holds: the engine never imports the measuring equipment, no module imports in a cycle, and an
-installed (not editable) copy carries every subpackage."""
+"""The floor plan holds: the engine never imports the measuring equipment, HTTP lives only in index/fetch (and the
+bench's own client), no module imports in a cycle, and an installed (not editable) copy carries every subpackage."""
 
 from __future__ import annotations
 
@@ -51,7 +51,9 @@ def test_the_engine_and_the_service_never_import_evaluation_or_bench_code():
     assert not offenders, offenders
 
 
-def test_the_top_of_index_holds_no_http():
+def test_http_lives_only_in_index_fetch():
+    """The engine's top, its readers and its model code fetch nothing themselves: a feed URL is fetched by
+    index/fetch (http and https only, a timeout, a size limit), which they call."""
     engine = [p for p in (ROOT / "index").glob("*.py")] + list((ROOT / "index" / "ingest").glob("*.py"))
     engine += list((ROOT / "index" / "model").glob("*.py"))
     for path in engine:

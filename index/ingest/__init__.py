@@ -1,5 +1,5 @@
-"""Read posts from files and folders, choosing a reader by file type and content: published posts only, each
-text within the size cap, a post read twice merged."""
+"""Read posts from files, folders and feed URLs, choosing a reader by file type and content: published posts only,
+each text within the size cap, a post read twice merged."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from index.errors import CorpusError
+from index.fetch import fetch
 from index.ingest.entries import Found, Skipped
 from index.ingest.feeds import read_feed
+from index.ingest.feedurl import FEED_KIND, is_url, read_feed_document
 from index.ingest.markdown import read_markdown
 from index.ingest.merge import merge
 from index.ingest.options import MAX_POST_CHARS, ReadOptions, cut_text
@@ -102,32 +104,26 @@ def read_sources(
 ) -> IngestReport:
     """Read every source's published posts: a post dated in the future is skipped whatever its format, a text over
     max_post_chars is cut (with a warning), and a post seen twice (same id) is merged, later ones filling gaps.
-    base_url turns a markdown or HTML file's path below the folder passed into its URL."""
+    base_url turns a markdown or HTML file's path below the folder passed into its URL. A source that is an http(s)
+    URL is fetched (index.fetch: a timeout and a size limit) and read as an RSS or Atom feed."""
+    sources = list(sources)
     options = ReadOptions(include_pages=include_pages, max_post_chars=max_post_chars, base_url=base_url)
     now = datetime.now(UTC)
     report = IngestReport()
     by_id: dict[str, Found] = {}
-    for root, path in _rooted_files(sources):
-        found = reader_for(path)
-        if isinstance(found, str):
-            report.skipped.append(Skipped(str(path), "", found))
+    for source in sources:
+        if is_url(source):
+            url = str(source)
+            document = fetch(url).body or b""
+            _take(report, by_id, url, FEED_KIND, read_feed_document(url, document, options), options, now)
             continue
-        kind, reader = found
-        report.files.append(str(path))
-        posts = entries = 0
-        for entry in reader(path, replace(options, root=root)):
-            entries += 1
-            entry = _capped(_published(entry, now), options, report)
-            if isinstance(entry, Skipped):
-                report.skipped.append(entry)
+        for root, path in _rooted_files([source]):
+            found = reader_for(path)
+            if isinstance(found, str):
+                report.skipped.append(Skipped(str(path), "", found))
                 continue
-            posts += 1
-            if entry.post.id in by_id:
-                by_id[entry.post.id] = merge(by_id[entry.post.id], entry)
-                report.merged += 1
-            else:
-                by_id[entry.post.id] = entry
-        report.read.append(f"{path}: {posts} posts ({kind}) of {entries} entries, {entries - posts} skipped")
+            kind, reader = found
+            _take(report, by_id, str(path), kind, reader(path, replace(options, root=root)), options, now)
     report.posts = [found.post for found in by_id.values()]
     if not report.posts:
         # Printed instead of the report, so it says what was passed over: an export of drafts alone, say.
@@ -137,6 +133,51 @@ def read_sources(
             ", ".join(str(s) for s in sources), None, f"no posts found{passed_over}; check the paths and formats"
         )
     return report
+
+
+def read_fetched_feed(
+    url: str,
+    document: bytes,
+    *,
+    include_pages: bool = False,
+    max_post_chars: int = MAX_POST_CHARS,
+    base_url: str | None = None,
+) -> IngestReport:
+    """The published posts of a feed already fetched from url, as read_sources reads them; a feed may have none."""
+    options = ReadOptions(include_pages=include_pages, max_post_chars=max_post_chars, base_url=base_url)
+    report = IngestReport()
+    by_id: dict[str, Found] = {}
+    entries = read_feed_document(url, document, options)
+    _take(report, by_id, url, FEED_KIND, entries, options, datetime.now(UTC))
+    report.posts = [found.post for found in by_id.values()]
+    return report
+
+
+def _take(
+    report: IngestReport,
+    by_id: dict[str, Found],
+    source: str,
+    kind: str,
+    entries: Iterable[Found | Skipped],
+    options: ReadOptions,
+    now: datetime,
+) -> None:
+    """Add one file's or feed's entries to the report: skips counted, texts capped, a post seen before merged."""
+    report.files.append(source)
+    posts = count = 0
+    for entry in entries:
+        count += 1
+        entry = _capped(_published(entry, now), options, report)
+        if isinstance(entry, Skipped):
+            report.skipped.append(entry)
+            continue
+        posts += 1
+        if entry.post.id in by_id:
+            by_id[entry.post.id] = merge(by_id[entry.post.id], entry)
+            report.merged += 1
+        else:
+            by_id[entry.post.id] = entry
+    report.read.append(f"{source}: {posts} posts ({kind}) of {count} entries, {count - posts} skipped")
 
 
 def _capped(entry: Found | Skipped, options: ReadOptions, report: IngestReport) -> Found | Skipped:

@@ -36,9 +36,13 @@ def has_doctype(head: bytes) -> bool:
 def internal_entities(path: Path) -> dict[str, str]:
     """The internal entities the file's DOCTYPE declares (name to replacement text); a declaration that is refused
     is a CorpusError. Without a DOCTYPE nothing is parsed (feedparser reads encodings expat does not)."""
-    source = str(path)
     with path.open("rb") as handle:
-        head = handle.read(HEAD_BYTES)
+        return entities_in(handle.read(HEAD_BYTES), str(path))
+
+
+def entities_in(document: bytes, source: str) -> dict[str, str]:
+    """internal_entities of a document held in memory (a fetched feed), named `source` in messages."""
+    head = document[:HEAD_BYTES]
     if not has_doctype(head):
         return {}
     entities: dict[str, str] = {}

@@ -1,4 +1,5 @@
-"""Reader for RSS 2.0, RSS 1.0 and Atom feeds saved to disk, with feedparser; HTML bodies reduced to text."""
+"""Reader for RSS 2.0, RSS 1.0 and Atom feeds, saved to disk or fetched, with feedparser; HTML bodies reduced to
+text."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Any
 import feedparser
 
 from index.errors import CorpusError
-from index.ingest.doctype import internal_entities
+from index.ingest.doctype import entities_in
 from index.ingest.entries import Found, Skipped
 from index.ingest.htmltext import html_to_text, plain_text
 from index.ingest.ids import display_name, distinct_names, post_id
@@ -30,9 +31,13 @@ _NOT_A_FEED = re.compile(r"^wp_|_(?:status|post_status|post_type|post_password|d
 
 def read_feed(path: Path, options: ReadOptions) -> Iterator[Found | Skipped]:
     """Yield one post per feed entry that has text; entries without any are reported as skipped."""
-    source = str(path)
-    # Parse bytes, never the path: given a string, feedparser may treat it as a URL and fetch it.
-    parsed = feedparser.parse(_feed_bytes(path))
+    return read_feed_bytes(path.read_bytes(), str(path), path.name, options)
+
+
+def read_feed_bytes(document: bytes, source: str, label: str, options: ReadOptions) -> Iterator[Found | Skipped]:
+    """read_feed of a document held in memory: `source` names it in messages, `label` is its posts' source."""
+    # Parse bytes, never a path or URL: given a string, feedparser may treat it as a URL and fetch it.
+    parsed = feedparser.parse(_expanded(document, source))
     problem = parsed.get("bozo_exception")
     if isinstance(problem, xml.sax.SAXParseException):
         message = f"not well-formed XML ({problem.getMessage()}); fix the feed"
@@ -57,22 +62,22 @@ def read_feed(path: Path, options: ReadOptions) -> Iterator[Found | Skipped]:
             url=url,
             published=_iso(entry.get("published_parsed") or entry.get("updated_parsed")),
             tags=distinct_names(t.get("term") for t in entry.get("tags", [])),
-            source=path.name,
+            source=label,
         )
         yield Found(post, source, where)
 
 
-def _feed_bytes(path: Path) -> bytes:
-    """The file, or with a DOCTYPE declaring entities, the same document with them expanded (feedparser's own
+def _expanded(document: bytes, source: str) -> bytes:
+    """The document, or with a DOCTYPE declaring entities, the same document with them expanded (feedparser's own
     handling of a DOCTYPE is line-based and refuses `<!DOCTYPE rss [<!ENTITY nbsp "&#160;">]>`)."""
-    if not internal_entities(path):
-        return path.read_bytes()
+    if not entities_in(document, source):
+        return document
     try:
-        # Safe to parse now: what internal_entities allowed are short plain values.
-        root = ET.parse(path).getroot()
+        # Safe to parse now: what entities_in allowed are short plain values.
+        root = ET.fromstring(document)
     except ET.ParseError as exc:
         line, column = exc.position
-        raise CorpusError(str(path), line, f"not well-formed XML (column {column}: {exc.msg}); fix the feed") from None
+        raise CorpusError(source, line, f"not well-formed XML (column {column}: {exc.msg}); fix the feed") from None
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 

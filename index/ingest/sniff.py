@@ -17,8 +17,12 @@ _NAMESPACE = re.compile(rb"""\bxmlns(?::[\w.-]+)?\s*=\s*(?:"([^"]*)"|'([^']*)')"
 def xml_root(path: Path) -> tuple[str, list[str]]:
     """The root element's local name in lower case ("" if none is found) and the namespace URIs it declares."""
     with path.open("rb") as handle:
-        head = handle.read(HEAD_BYTES)
-    root = _ROOT.search(_PROLOGUE.sub(b"", head))
+        return root_of(handle.read(HEAD_BYTES))
+
+
+def root_of(document: bytes) -> tuple[str, list[str]]:
+    """xml_root of a document held in memory (a fetched feed): only its first HEAD_BYTES are looked at."""
+    root = _ROOT.search(_PROLOGUE.sub(b"", document[:HEAD_BYTES]))
     if not root:
         return "", []
     name = root.group(1).decode("ascii").split(":")[-1].lower()
