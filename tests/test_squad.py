@@ -77,6 +77,15 @@ def test_evaluate_squad_on_a_tiny_file(tmp_path, monkeypatch):
     assert result["tune"]["questions"] == 2 and result["rest"]["questions"] == 2
     assert 0.0 <= result["abstention_accuracy"] <= 1.0 and 0.0 <= result["answer_precision"] <= 1.0
     assert result["fusion"]["alpha"] == FusionSettings.alpha
+    shown = result["outcomes"]
+    assert shown["answerable"]["questions"] == 3 and shown["unanswerable"]["questions"] == 1
+    assert (
+        shown["answerable"]["shown_right"] + shown["answerable"]["shown_wrong"] + shown["answerable"]["withheld"] == 3
+    )
+    assert shown["answerable"]["shown_right"] + shown["answerable"]["withheld_top_right"] == round(
+        3 * result["answer_sentence@1"]
+    ), "right, shown or not, is answer_sentence@1"
+    assert sum(row["questions"] for row in shown["reliability"]) == 4
     seen = []
     original = Index.search
 

@@ -6,6 +6,7 @@ import json
 import re
 import string
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -14,9 +15,10 @@ import numpy as np
 from tqdm import tqdm
 
 from index import store
-from index.answer import AnswerResult, answer_question
+from index.answer import Answer, AnswerResult, AnswerSettings, answer_question
 from index.build import BuildSettings, build, up_to_date
 from index.errors import CorpusError, IndexFormatError
+from index.evaluation.outcomes import outcome_of, outcome_report
 from index.fusion import FusionSettings
 from index.model.encoder import Encoder
 from index.records import Post
@@ -164,9 +166,11 @@ def evaluate_squad(
     index.fusion = fusion
     built = time.perf_counter()
     index.encoder = QuestionVectors(index.encoder, [q.text for q in squad.questions])
-    outcomes = []
+    outcomes, seen = [], []
     for question in tqdm(squad.questions, desc="questions", unit="q", disable=not progress):
-        outcomes.append(score_question(question, answer_question(index, SearchRequest(question.text, k=RECALL_DEPTH))))
+        answered = answer_question(index, SearchRequest(question.text, k=RECALL_DEPTH))
+        outcomes.append(score_question(question, answered))
+        seen.append(outcome_of(answered, question.answerable, _holds(question), None))
     finished = time.perf_counter()
     result: dict[str, Any] = {"dataset": squad.name, "version": squad.version, **summarise(squad.questions, outcomes)}
     for part in PARTS:
@@ -180,6 +184,12 @@ def evaluate_squad(
             "passages": index.manifest.passages,
             "build_s": round(built - started, 2),
             "answer_ms_per_question": round(1000 * (finished - built) / max(len(squad.questions), 1), 2),
+            "outcomes": outcome_report(seen, AnswerSettings().threshold),
         }
     )
     return result
+
+
+def _holds(question: SquadQuestion) -> Callable[[Answer], bool]:
+    """Right, as answer_sentence@1 counts it: the sentence holds a gold answer."""
+    return lambda answer: contains_answer(answer.text, question.answers)
