@@ -1,4 +1,4 @@
-"""Build a new index version from corpus files or folders and publish it as `current`; or roll back to the previous."""
+"""Build a new index version from corpus files, folders or feed URLs and publish it as `current`; or roll back."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("sources", nargs="*", help="corpus files or folders (default: data/corpus)")
+    parser.add_argument("sources", nargs="*", help="corpus files, folders or feed URLs (default: data/corpus)")
     parser.add_argument("--out", default="var/index", help="index folder (default: var/index)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--keep", type=int, default=BuildSettings().keep_versions, help="versions to keep (default: 3)")
