@@ -22,6 +22,7 @@ from typing import Any
 from index import store
 from index.build import BuildSettings, BuildSummary, build
 from index.errors import CorpusError, IndexFormatError
+from index.ingest.ids import normalise_url
 from index.ingest.options import MAX_POST_CHARS, cut_text
 from index.ingest.published import in_future
 from index.ingest.records import COLUMNS, post_from_record
@@ -40,6 +41,7 @@ CREATE TABLE IF NOT EXISTS changes (
     post_id TEXT NOT NULL,
     op TEXT NOT NULL CHECK (op IN ('put', 'delete')),
     post TEXT,
+    url TEXT,
     received_at TEXT NOT NULL,
     applied_version TEXT,
     error TEXT
@@ -57,6 +59,9 @@ class Change:
     post_id: str
     op: str
     post: Post | None
+    # The post's URL: a put's own, or for a delete the one given or last put; the overlay also drops any other post
+    # with this URL (the same post read from an export or a feed, under the id a reader made from its URL).
+    url: str | None
     received_at: str
     applied_version: str | None
     error: str | None
@@ -69,6 +74,7 @@ class Change:
         return {
             "seq": self.seq,
             "op": self.op,
+            "url": self.url,
             "received_at": self.received_at,
             "applied_version": self.applied_version,
             "error": self.error,
@@ -144,17 +150,26 @@ class Journal:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def record(self, post_id: str, post: Post | None) -> Change:
-        """Store a change (a post to put, or None to delete) durably and return it."""
+    def record(self, post_id: str, post: Post | None, url: str | None = None) -> Change:
+        """Store a change durably and return it: a post to put, or None to delete (url: the deleted post's address,
+        when the caller knows it; else the one it was last put with)."""
         op = PUT if post is not None else DELETE
         body = json.dumps(post.to_json(), ensure_ascii=False) if post is not None else None
         received = datetime.now(UTC).isoformat(timespec="seconds")
         with self._transaction():
+            if post is not None:
+                url = post.url
+            elif not url:
+                row = self._db.execute(
+                    "SELECT url FROM changes WHERE post_id = ? AND url IS NOT NULL ORDER BY seq DESC LIMIT 1",
+                    (post_id,),
+                ).fetchone()
+                url = row[0] if row else None
             cursor = self._db.execute(
-                "INSERT INTO changes (post_id, op, post, received_at) VALUES (?, ?, ?, ?)",
-                (checked_id(post_id), op, body, received),
+                "INSERT INTO changes (post_id, op, post, url, received_at) VALUES (?, ?, ?, ?, ?)",
+                (checked_id(post_id), op, body, url or None, received),
             )
-        return Change(cursor.lastrowid or 0, post_id, op, post, received, None, None)
+        return Change(cursor.lastrowid or 0, post_id, op, post, url or None, received, None, None)
 
     def latest(self, post_id: str) -> Change | None:
         row = self._db.execute(
@@ -205,17 +220,26 @@ class Journal:
 
 
 def _change(row: tuple) -> Change:
-    seq, post_id, op, body, received, applied, error = row
+    seq, post_id, op, body, url, received, applied, error = row
     post = Post.from_json(json.loads(body)) if body else None
-    return Change(seq, post_id, op, post, received, applied, error)
+    return Change(seq, post_id, op, post, url, received, applied, error)
 
 
 def overlay(posts: list[Post], changes: list[Change]) -> list[Post]:
-    """posts with each change laid over them in order: a put adds or replaces its post, a delete removes it."""
+    """posts with each change laid over them in order: a put adds or replaces its post, a delete removes it. Either
+    also removes another post with the change's URL: a CMS pushes under its own id (WordPress's number) a post that
+    an export or feed gave under an id made from its URL, and one post must not be indexed twice."""
     by_id = {post.id: post for post in posts}
+    by_url = {normalise_url(post.url): post.id for post in posts if post.url}
     for change in changes:
+        if change.url:
+            other = by_url.pop(normalise_url(change.url), None)
+            if other is not None and other != change.post_id:
+                by_id.pop(other, None)
         if change.op == PUT and change.post is not None:
             by_id[change.post_id] = change.post
+            if change.url:
+                by_url[normalise_url(change.url)] = change.post_id
         else:
             by_id.pop(change.post_id, None)
     return list(by_id.values())

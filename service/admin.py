@@ -64,9 +64,11 @@ def put_post(post_id: str) -> ResponseReturnValue:
 
 @admin.delete("/posts/<post_id>")
 def delete_post(post_id: str) -> ResponseReturnValue:
-    """Remove a post (unpublished, trashed, deleted in the CMS): 202 once on disk; gone after the background build."""
+    """Remove a post (unpublished, trashed, deleted in the CMS): 202 once on disk; gone after the background build.
+    `?url=` also removes the post with that address, indexed from an export or feed under another id."""
     require_token()
-    return _accepted(_journal_root(), _checked(post_id), None)
+    url = request.args.get("url", "").strip()[:2000] or None
+    return _accepted(_journal_root(), _checked(post_id), None, url)
 
 
 @admin.get("/posts/<post_id>")
@@ -121,10 +123,10 @@ def _journal_root() -> Path:
     return Path(served.root)
 
 
-def _accepted(root: Path, post_id: str, post: Any) -> ResponseReturnValue:
+def _accepted(root: Path, post_id: str, post: Any, url: str | None = None) -> ResponseReturnValue:
     try:
         with Journal(root) as journal:
-            change = journal.record(post_id, post)
+            change = journal.record(post_id, post, url)
     except (IndexFormatError, OSError) as exc:
         # Nothing was accepted: the CMS must send it again, so it must not hear 202.
         raise ApiError(503, "journal_unavailable", f"the change was not stored: {exc}") from None

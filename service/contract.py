@@ -216,10 +216,11 @@ SCHEMAS: dict[str, Any] = {
     "Change": {
         "description": "A change the journal holds; applied_version is null until a build holds it.",
         "type": "object",
-        "required": ["seq", "op", "received_at", "applied_version", "error"],
+        "required": ["seq", "op", "url", "received_at", "applied_version", "error"],
         "properties": {
             "seq": {"type": "integer", "minimum": 1},
             "op": {"enum": ["put", "delete"]},
+            "url": {**NULLABLE_STRING, "description": "A put's URL; a delete's `?url=` or the URL last put."},
             "received_at": {"type": "string"},
             "applied_version": NULLABLE_STRING,
             "error": {**NULLABLE_STRING, "description": "Why the last build of it failed; it is retried."},

@@ -160,6 +160,15 @@ def push_operations(config: Mapping[str, Any], denied: dict[str, Any]) -> dict[s
         "delete": {
             "summary": "Remove a post (unpublished, trashed or deleted in the CMS).",
             "security": [{"adminToken": []}],
+            "parameters": [
+                {
+                    "name": "url",
+                    "in": "query",
+                    "required": False,
+                    "description": "The post's address: the post indexed from an export or feed under it goes too.",
+                    "schema": {"type": "string", "maxLength": 2000},
+                }
+            ],
             "responses": {"202": accepted, **refused},
         },
         "get": {

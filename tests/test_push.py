@@ -134,6 +134,24 @@ def test_a_rebuild_from_sources_keeps_what_was_pushed(root: Path):
         assert latest is not None and latest.applied_version == summary.version
 
 
+def test_a_pushed_post_replaces_the_same_post_read_under_another_id(root: Path):
+    """An export gives ids made from URLs; WordPress pushes its own numbers. One post must be indexed once."""
+    edited = {**KAYAK, "url": "https://blog.example.org/garden-1/", "title": "Garden diary 1, edited"}
+    with Journal(root) as journal:
+        journal.record("wp-7", pushed_post("wp-7", edited))
+        journal.record("wp-9", None, url="http://BLOG.example.org/garden-2")
+        journal.record("wp-7", None)  # no URL given: the one wp-7 was last put with
+    assert journal.latest_changes is not None
+    with Journal(root) as journal:
+        last = journal.latest("wp-7")
+        assert last is not None and last.url == "https://blog.example.org/garden-1/"
+        from index.journal import overlay
+
+        changes = journal.latest_changes(2)
+        assert {p.id for p in overlay(corpus(), changes)} == {"wp-7", "post-3"}
+        assert {p.id for p in overlay(corpus(), journal.latest_changes(3))} == {"post-3"}
+
+
 # The endpoints, in process -----------------------------------------------------------------------------------------
 
 
