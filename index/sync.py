@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index import store
-from index.build import BuildSettings, BuildSummary, build
+from index.build import BuildSettings, BuildSummary
 from index.errors import CorpusError, IndexFormatError, SearchError
 from index.fetch import MAX_BYTES, TIMEOUT_S, fetch
 from index.ingest import read_fetched_feed, read_sources
@@ -15,6 +15,7 @@ from index.ingest.entries import Found
 from index.ingest.feedurl import is_url
 from index.ingest.merge import merge
 from index.ingest.options import MAX_POST_CHARS
+from index.journal import build_with_pushes
 from index.jsonl import LineError, rows
 from index.records import Post
 from index.syncstate import COMPLETE, FEED, SourceState, load_state, post_digest, save_state
@@ -51,7 +52,7 @@ class SyncPass:
         if self.held_back:
             return f"kept the served version: {self.held_back}"
         if self.summary is None:
-            return f"unchanged ({self.posts} posts{unmodified})"
+            return f"unchanged ({self.posts} post{'' if self.posts == 1 else 's'}{unmodified})"
         built = self.summary
         return (
             f"{changes} -> built {built.version} ({built.posts} posts, {built.embedded} passages embedded, "
@@ -60,8 +61,10 @@ class SyncPass:
 
 
 def publish(posts: list[Post], root: Path, settings: BuildSettings) -> BuildSummary:
-    """The one call through which sync builds and publishes a version."""
-    return build(posts, root, settings=settings)
+    """The one call through which sync builds and publishes a version: with the posts pushed through the admin API
+    laid over the sources' (a pushed post survives a sync; sync compares only its own posts, so pushes cause no
+    rebuild loop)."""
+    return build_with_pushes(posts, root, settings=settings)
 
 
 def source_key(source: str) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from index import Index, Post, SearchRequest, build, store
+from index.journal import Journal, current_posts
 from index.store import MODEL_CACHE_DIR
 from index.syncstate import STATE_FILE, sync_lock
 from scripts import build_index, sync
@@ -143,6 +144,24 @@ def test_a_feed_and_a_folder_are_kept_in_step(warm_root: Path, tmp_path: Path, c
         assert code == 0 and "unchanged (5 posts; 1 feed(s) not modified)" in out, out
         assert server.statuses("/feed/")[-1] == 304
     print(f"a pass with nothing changed took {unchanged_seconds:.2f} s")
+
+
+def test_a_post_pushed_through_the_admin_api_survives_a_sync_build(warm_root: Path, tmp_path: Path, capsys):
+    root = fresh_root(warm_root, tmp_path / "index")
+    folder = tmp_path / "posts"
+    folder.mkdir()
+    post = {"id": "rounds", "title": "Ward rounds", "text": "Ward rounds start at eight with the team."}
+    (folder / "rounds.jsonl").write_text(json.dumps(post) + "\n", encoding="utf-8")
+    assert run_sync(capsys, str(folder), "--out", str(root))[0] == 0
+    with Journal(root) as journal:
+        journal.record("pushed", Post(id="pushed", title="Pushed", text="A post pushed from the CMS about rotas."))
+    # Pushes alone change nothing sync reads: no rebuild (the service's applier builds them).
+    code, out = run_sync(capsys, str(folder), "--out", str(root))
+    assert code == 0 and "unchanged (1 post)" in out, out
+    (folder / "rounds.jsonl").write_text(json.dumps({**post, "text": "Ward rounds start at nine."}) + "\n")
+    code, out = run_sync(capsys, str(folder), "--out", str(root))
+    assert code == 0 and "0 new, 1 edited, 0 removed -> built v" in out, out
+    assert {p.id for p in current_posts(root)} == {"rounds", "pushed"}
 
 
 def test_a_source_never_read_holds_the_build_back(warm_root: Path, tmp_path: Path, capsys):
