@@ -95,7 +95,7 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", default="var/index", help="index folder (default: var/index)")
     parser.add_argument("--every", type=duration, metavar="DURATION", help="time between passes: 30s, 10m, 1h")
     parser.add_argument("--once", action="store_true", help="one pass, then exit (cron); status 1 if a source failed")
-    parser.add_argument("--timeout", type=float, default=TIMEOUT_S, help=f"seconds per fetch (default {TIMEOUT_S:g})")
+    parser.add_argument("--timeout", type=duration, default=TIMEOUT_S, help=f"per fetch (default {TIMEOUT_S:g}s)")
     parser.add_argument("--keep", type=positive, default=BuildSettings().keep_versions, help="versions to keep")
     parser.add_argument("--include-pages", action="store_true", help="index published WordPress pages as well")
     parser.add_argument("--max-post-chars", type=positive, default=MAX_POST_CHARS, metavar="N", help="cap a text")
