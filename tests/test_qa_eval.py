@@ -11,7 +11,7 @@ from index import read_sources
 from index.answer import Answer, AnswerResult, AnswerSettings
 from index.errors import CorpusError
 from index.evaluation.outcomes import Outcome, group, outcome_of, outcome_report, reliability, render
-from index.evaluation.qa import check_qa, evaluate_qa, load_qa, post_matches
+from index.evaluation.qa import check_qa, evaluate_qa, is_right, load_qa, post_matches
 from index.records import Passage, Post
 from index.search import Index
 from tests.conftest import create_test_app
@@ -116,18 +116,32 @@ def test_the_check_reports_answers_not_in_their_post_and_posts_it_cannot_find(tm
         {"q": "What is Oryza sativa?", "answer": "grass species"},
         {"q": "Who wrote Hamlet?", "answer": "Shakespeare"},
         {"q": "Who won the chess olympiad?"},
+        {"q": "What do bees pollinate?", "answer": "apple blossom", "post": ["bees", "whales"]},
     ]
     questions = write_lines(tmp_path / "q.jsonl", lines)
     problems = check_qa(load_qa(questions), read_sources([corpus]).posts)
-    assert len(problems) == 3, problems
+    assert len(problems) == 4, problems
     assert problems[0].startswith(f"{questions}:1: answer 'plankton' is not in the text of post 'whales'")
     assert problems[1].startswith(f"{questions}:3: post 'no such post' matches no post")
     assert problems[2].startswith(f"{questions}:5: answer 'Shakespeare' is in no post's text")
+    assert problems[3].startswith(f"{questions}:7: answer 'apple blossom' is not in the text of post 'whales'")
     done = run("scripts/evaluate.py", "--qa", str(questions), "--corpus", str(corpus), "--check")
     assert done.returncode == 1 and "plankton" in done.stdout
     fine = write_lines(tmp_path / "fine.jsonl", lines[1:2])
     done = run("scripts/evaluate.py", "--qa", str(fine), "--corpus", str(corpus), "--check")
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_right_means_an_answer_from_any_post_named(tmp_path: Path):
+    lines = [
+        {"q": "Where?", "answer": ["Portland", "Oregon"], "post": ["osconreport", "oscon.md"]},
+        {"q": "Where?", "answer": "Portland"},
+    ]
+    named, anywhere = load_qa(write_lines(tmp_path / "q.jsonl", lines))
+    places = [("Portland", "oscon.md"), ("Oregon", "osconreport.md"), ("Portland", "go1.md")]
+    preview, report, other = (answer(f"OSCON is in {city}.", 0.5, source) for city, source in places)
+    assert is_right(named, preview) and is_right(named, report) and not is_right(named, other)
+    assert is_right(anywhere, other) and not is_right(anywhere, report)
 
 
 def test_a_post_named_twice_over_is_reported(tmp_path: Path):
@@ -162,6 +176,7 @@ def test_a_post_is_named_by_its_id_url_title_or_file_name(wanted: str, matches: 
         ('{"q": "x", "answer": []}', '"answer" must be'),
         ('{"q": "x", "answer": ["ok", 3]}', '"answer" must be'),
         ('{"q": "x", "post": "p"}', "without"),
+        ('{"q": "x", "answer": "y", "post": ["p", ""]}', '"post" must be'),
         ('{"q": "x", "answer": "y", "kind": 1}', '"kind"'),
         ("{not json", "not a JSON line"),
     ],
@@ -177,12 +192,12 @@ def test_bad_lines_name_file_and_line(tmp_path: Path, line: str, problem: str):
 def test_unanswerable_drops_answers_and_posts(tmp_path: Path):
     path = write_lines(tmp_path / "q.jsonl", QUESTIONS)
     assert [q.answerable for q in load_qa(path, unanswerable=True)] == [False] * len(QUESTIONS)
-    assert all(q.post is None for q in load_qa(path, unanswerable=True))
+    assert all(q.posts == () for q in load_qa(path, unanswerable=True))
     assert [q.kind for q in load_qa(path, unanswerable=True)][:3] == ["right", "wrong", "unrelated"]
 
 
-def answer(text: str, confidence: float) -> Answer:
-    post = Post("p", "T", text)
+def answer(text: str, confidence: float, source: str | None = None) -> Answer:
+    post = Post("p", "T", text, source=source)
     return Answer(text, 0, len(text), confidence, 1.0, Passage("p#0", "p", 0, 0, len(text), text), post)
 
 
@@ -221,4 +236,4 @@ def test_the_report_groups_and_bins():
     assert report["no_candidate"] == 1 and report["unanswerable"]["withheld"] == 2
     assert set(report["kinds"]) == {"who", "when", "unrelated"} and report["kinds"]["who"]["answerable"]
     text = render(report)
-    assert "cannot answer" in text and "kind unrelated" in text and "0.9-1.0" in text
+    assert "cannot answer" in text and "cannot answer: unrelated" in text and "0.9-1.0" in text

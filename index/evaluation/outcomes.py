@@ -91,31 +91,39 @@ def outcome_report(outcomes: Sequence[Outcome], threshold: float) -> dict[str, A
 
 
 def render(report: dict[str, Any]) -> str:
-    """The report as two plain-text tables: what readers see per group and kind, then the reliability bins."""
+    """The report as two markdown tables: what readers see (answerable questions, then those the corpus cannot
+    answer, each followed by its kinds), then the reliability bins."""
     lines = [
-        f"what readers see (shown: confidence >= {report['threshold']}, as /api/answer decides)",
-        f"{'questions':<28}{'n':>6}  {'shown, right':>14}  {'shown, wrong':>14}  {'withheld':>14}  {'(top right)':>14}",
+        f"What readers see (shown: confidence >= {report['threshold']}, as /api/answer decides):",
+        "",
+        "| questions | n | shown, right | shown, wrong | withheld | withheld, top candidate right |",
+        "|---|---|---|---|---|---|",
     ]
-    rows: list[tuple[str, dict[str, Any], bool]] = [
-        ("answerable", report["answerable"], True),
-        ("cannot answer", report["unanswerable"], False),
-    ]
-    rows += [(f"  kind {kind}", row, row["answerable"]) for kind, row in report["kinds"].items()]
-    for name, row, answerable in rows:
+    for name, answerable in (("answerable", True), ("cannot answer", False)):
+        row = report["answerable" if answerable else "unanswerable"]
         if not row["questions"]:
             continue
-        right = _cell(row, "shown_right") if answerable else "-"
-        top = _cell(row, "withheld_top_right") if answerable else "-"
-        cells = (right, _cell(row, "shown_wrong"), _cell(row, "withheld"), top)
-        lines.append(f"{name:<28}{row['questions']:>6}  " + "  ".join(f"{c:>14}" for c in cells))
-    lines.append("reliability of the top candidate's confidence (all questions)")
-    lines.append(f"{'confidence':<12}{'n':>6}{'right':>7}{'share right':>13}{'mean conf.':>12}{'shown':>7}")
+        kinds = [(kind, r) for kind, r in report["kinds"].items() if r["answerable"] is answerable]
+        if [kind for kind, _ in kinds] == [NO_KIND]:
+            kinds = []
+        for label, shown in [(name, row), *((f"{name}: {kind}", r) for kind, r in kinds)]:
+            right = _cell(shown, "shown_right") if answerable else "-"
+            top = _cell(shown, "withheld_top_right") if answerable else "-"
+            cells = [label, str(shown["questions"]), right, _cell(shown, "shown_wrong"), _cell(shown, "withheld"), top]
+            lines.append("| " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Reliability of the top candidate's confidence (every question; right: the top candidate holds the answer):",
+        "",
+        "| confidence | n | right | share right | mean confidence | shown |",
+        "|---|---|---|---|---|---|",
+    ]
     for row in report["reliability"]:
         share = "" if row["share_right"] is None else f"{row['share_right']:.3f}"
         mean = "" if row["mean_confidence"] is None else f"{row['mean_confidence']:.3f}"
-        lines.append(f"{row['bin']:<12}{row['questions']:>6}{row['right']:>7}{share:>13}{mean:>12}{row['shown']:>7}")
+        lines.append(f"| {row['bin']} | {row['questions']} | {row['right']} | {share} | {mean} | {row['shown']} |")
     if report["no_candidate"]:
-        lines.append(f"no candidate sentence at all: {report['no_candidate']}")
+        lines.append(f"\nNo candidate sentence at all: {report['no_candidate']}")
     return "\n".join(lines)
 
 

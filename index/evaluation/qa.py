@@ -28,14 +28,15 @@ from index.request import SearchRequest
 
 @dataclass(frozen=True)
 class QaQuestion:
-    """One line: the question, its short answers (any one counts; none: the corpus cannot answer it), the post
-    that answers it (its id, URL, title or file name; None: any post), and a free label to break results down by."""
+    """One line: the question, its short answers (any one counts; none: the corpus cannot answer it), the posts
+    that answer it (each by its id, URL, title or file name; any one counts; none named: any post), and a free
+    label to break results down by."""
 
     source: str
     line: int
     text: str
     answers: tuple[str, ...]
-    post: str | None
+    posts: tuple[str, ...]
     kind: str | None
 
     @property
@@ -55,7 +56,7 @@ def load_qa(path: Path, unanswerable: bool = False) -> list[QaQuestion]:
         for number, value in rows(path):
             question = _question(value, str(path), number)
             if unanswerable:
-                question = QaQuestion(question.source, number, question.text, (), None, question.kind)
+                question = QaQuestion(question.source, number, question.text, (), (), question.kind)
             questions.append(question)
     except OSError as exc:
         raise CorpusError(str(path), None, f"cannot read it ({exc.strerror})") from None
@@ -80,13 +81,16 @@ def _question(value: Any, source: str, line: int) -> QaQuestion:
         not isinstance(answers, list) or not answers or not all(isinstance(a, str) and a.strip() for a in answers)
     ):
         raise refuse('"answer" must be a non-empty string or a list of them; leave it out when the corpus cannot')
-    if post is not None and (not isinstance(post, str) or not post.strip()):
-        raise refuse('"post" must be a post\'s id, URL, title or file name')
-    if post is not None and answers is None:
+    posts = [post] if isinstance(post, str) else post
+    if posts is not None and (
+        not isinstance(posts, list) or not posts or not all(isinstance(p, str) and p.strip() for p in posts)
+    ):
+        raise refuse('"post" must be a post\'s id, URL, title or file name, or a list of them')
+    if posts is not None and answers is None:
         raise refuse('"post" without "answer": a question the corpus cannot answer has no post')
     if kind is not None and not isinstance(kind, str):
         raise refuse('"kind" must be a string')
-    return QaQuestion(source, line, text.strip(), tuple(answers or ()), post, kind)
+    return QaQuestion(source, line, text.strip(), tuple(answers or ()), tuple(posts or ()), kind)
 
 
 def post_matches(post: Post, wanted: str) -> bool:
@@ -106,23 +110,22 @@ def post_matches(post: Post, wanted: str) -> bool:
 
 def check_qa(questions: list[QaQuestion], posts: list[Post]) -> list[str]:
     """What is wrong with the questions for this corpus, one `file:line: problem` each: a post named that is no
-    post or more than one, or an answer that is not in its post's text (or, with no post named, in no post)."""
+    post or more than one, or a post whose text holds none of the answers (with no post named: no post that does)."""
     problems = []
     for question in questions:
         if not question.answerable:
             continue
         shown = " or ".join(repr(a) for a in question.answers)
-        if question.post is None:
-            if not any(contains_answer(post.text, question.answers) for post in posts):
-                problems.append(f"{question.where}: answer {shown} is in no post's text")
-            continue
-        named = [post for post in posts if post_matches(post, question.post)]
-        if not named:
-            problems.append(f"{question.where}: post {question.post!r} matches no post (give its id, URL or title)")
-        elif len(named) > 1:
-            problems.append(f"{question.where}: post {question.post!r} matches {len(named)} posts; give its id or URL")
-        elif not contains_answer(named[0].text, question.answers):
-            problems.append(f"{question.where}: answer {shown} is not in the text of post {question.post!r}")
+        if not question.posts and not any(contains_answer(post.text, question.answers) for post in posts):
+            problems.append(f"{question.where}: answer {shown} is in no post's text")
+        for wanted in question.posts:
+            named = [post for post in posts if post_matches(post, wanted)]
+            if not named:
+                problems.append(f"{question.where}: post {wanted!r} matches no post (give its id, URL or title)")
+            elif len(named) > 1:
+                problems.append(f"{question.where}: post {wanted!r} matches {len(named)} posts; give its id or URL")
+            elif not contains_answer(named[0].text, question.answers):
+                problems.append(f"{question.where}: answer {shown} is not in the text of post {wanted!r}")
     return problems
 
 
@@ -141,8 +144,8 @@ def squad_sample(squad: SquadSet, count: int) -> list[dict[str, Any]]:
 
 
 def is_right(question: QaQuestion, answer: Answer) -> bool:
-    """The sentence holds an answer (SQuAD-normalised, whole words) and comes from the post named, if one is."""
-    in_post = question.post is None or post_matches(answer.post, question.post)
+    """The sentence holds an answer (SQuAD-normalised, whole words) and comes from a post named, if any is."""
+    in_post = not question.posts or any(post_matches(answer.post, wanted) for wanted in question.posts)
     return in_post and contains_answer(answer.text, question.answers)
 
 
