@@ -54,14 +54,25 @@ class Answer:
     post: Post
 
     def to_json(self) -> dict[str, Any]:
+        before, after = self.context()
         return {
             "text": self.text,
             "start": self.start,
             "end": self.end,
             "confidence": round(self.confidence, 4),
             "passage_id": self.passage.id,
+            "context": {"before": before, "after": after},
             "post": self.post.attribution(),
         }
+
+    def context(self) -> tuple[str, str]:
+        """The sentences of the passage just before and just after this one ("" at either end), so a reader sees
+        the answer in its place."""
+        spans = sentence_spans(self.passage.text)
+        before = next((s for s in reversed(spans) if s[1] <= self.start), None)
+        after = next((s for s in spans if s[0] >= self.end), None)
+        text = self.passage.text
+        return (text[before[0] : before[1]] if before else "", text[after[0] : after[1]] if after else "")
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ def answer() -> ResponseReturnValue:
             "question": asked.query,
             "took_ms": round((time.perf_counter() - started) * 1000, 3),
             "answer": result.answer.to_json() if result.answer else None,
+            # The best sentence whether or not it clears the threshold, for programs that decide for themselves.
+            "candidate": result.candidates[0].to_json() if result.candidates else None,
             "results": [hit.to_json() for hit in result.hits],
         }
     )

@@ -177,23 +177,36 @@ SCHEMAS: dict[str, Any] = {
     "Answer": {
         "description": "The sentence that answers the question, with its offsets in the passage's text.",
         "type": "object",
-        "required": ["text", "start", "end", "confidence", "passage_id", "post"],
+        "required": ["text", "start", "end", "confidence", "passage_id", "context", "post"],
         "properties": {
             "text": {"type": "string"},
             "start": {"type": "integer", "minimum": 0},
             "end": {"type": "integer", "minimum": 0},
             "confidence": {"type": "number", "minimum": 0, "maximum": 1},
             "passage_id": {"type": "string"},
+            "context": {
+                "description": "The passage's sentences just before and after this one (empty at either end).",
+                "type": "object",
+                "required": ["before", "after"],
+                "properties": {"before": {"type": "string"}, "after": {"type": "string"}},
+            },
             "post": {"$ref": "#/components/schemas/Post"},
         },
     },
     "AnswerResponse": {
         "type": "object",
-        "required": ["question", "took_ms", "answer", "results"],
+        "required": ["question", "took_ms", "answer", "candidate", "results"],
         "properties": {
             "question": {"type": "string"},
             "took_ms": {"type": "number", "minimum": 0},
-            "answer": {"oneOf": [{"$ref": "#/components/schemas/Answer"}, {"type": "null"}]},
+            "answer": {
+                "description": "The answer readers are shown; null when the service is not sure enough (withheld).",
+                "oneOf": [{"$ref": "#/components/schemas/Answer"}, {"type": "null"}],
+            },
+            "candidate": {
+                "description": "The best candidate sentence, shown or not (the answer itself when one is shown).",
+                "oneOf": [{"$ref": "#/components/schemas/Answer"}, {"type": "null"}],
+            },
             "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
         },
     },

@@ -23,13 +23,21 @@ def test_answer_is_a_sentence_of_a_returned_passage_with_offsets(client):
     body = response.get_json()
     assert body["question"] == HENLEY and isinstance(body["took_ms"], float)
     answer = body["answer"]
-    assert set(answer) == {"text", "start", "end", "confidence", "passage_id", "post"}
+    assert set(answer) == {"text", "start", "end", "confidence", "passage_id", "context", "post"}
+    assert body["candidate"] == answer  # shown: the best candidate is the answer
     assert "Henley Business School" in answer["text"]
     assert 0.0 <= answer["confidence"] <= 1.0
     assert answer["post"]["title"] == "In Conversation with David Pendleton"
     passage = next(r for r in body["results"] if r["passage_id"] == answer["passage_id"])
     assert passage["text"][answer["start"] : answer["end"]] == answer["text"]
     assert passage["post"] == answer["post"]
+    # The sentence in its place: the passage's sentences around it.
+    before, after = answer["context"]["before"], answer["context"]["after"]
+    assert before or after
+    if before:
+        assert passage["text"].rfind(before, 0, answer["start"]) >= 0
+    if after:
+        assert passage["text"].find(after, answer["end"]) >= 0
 
 
 def test_results_are_the_search_results(client):
@@ -127,3 +135,15 @@ def test_the_question_is_embedded_once_per_answer(seed_index, monkeypatch):
     monkeypatch.setattr(seed_index.encoder, "encode", counting)
     assert answer_question(seed_index, SearchRequest(HENLEY)).answer is not None
     assert calls == [[HENLEY]], "the search and the sentence scoring share one embedding"
+
+
+def test_a_withheld_answer_leaves_its_candidate_for_programs_and_the_page_says_best_matches(client):
+    body = client.get("/api/answer", query_string={"q": "How do I tune a carburettor on a motorbike?"}).get_json()
+    assert body["answer"] is None
+    assert body["candidate"] is not None and body["candidate"]["confidence"] < AnswerSettings().threshold
+    assert body["candidate"]["passage_id"] in {r["passage_id"] for r in body["results"]}
+    html = client.get("/", query_string={"q": "How do I tune a carburettor on a motorbike?"}).get_data(as_text=True)
+    assert '<section class="answer"' not in html and '<h2 class="matches">Best matches</h2>' in html
+    shown = client.get("/", query_string={"q": HENLEY}).get_data(as_text=True)
+    assert '<section class="answer"' in shown and "Best matches" not in shown
+    assert '<p class="answer-context">' in shown

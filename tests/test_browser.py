@@ -128,12 +128,25 @@ def test_typing_a_question_shows_the_right_post(browser, seed_server):
         "Today I’m talking to David Pendleton, who is Professor of Leadership at Henley Business School."
     )
     expect(card.locator(".answer-source")).to_have_text("From In Conversation with David Pendleton")
+    expect(card.locator(".answer-context mark")).to_have_text(
+        "Today I’m talking to David Pendleton, who is Professor of Leadership at Henley Business School."
+    )
+    expect(page.locator("h2.matches")).to_have_count(0)
     expect(first.locator("mark", has_text="Henley")).to_have_count(1)
     expect(page).to_have_url(seed_server + "/?q=Who+is+professor+of+leadership+at+Henley%3F")
     expect(page.locator("#status")).to_have_text("10 passages for “Who is professor of leadership at Henley?”")
     screenshot(page, "search-desktop")
     assert_accessible(page)
 
+    # A question the posts cannot answer: no card, the results under "Best matches" (built by search.js too).
+    page.locator("#q").fill("How do I tune a carburettor on a motorbike?")
+    expect(page.locator("h2.matches")).to_have_text("Best matches")
+    expect(page.locator(".answer")).to_have_count(0)
+    assert_accessible(page)
+    page.locator("#q").fill("Who is professor of leadership at Henley?")
+    expect(page.locator(".answer")).to_have_count(1)
+
+    page.locator("#q").focus()
     page.keyboard.press("ArrowDown")
     expect(first).to_be_focused()
     page.keyboard.press("ArrowDown")

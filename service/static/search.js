@@ -82,7 +82,14 @@
     const source = el("p", "answer-source", "From ");
     source.append(postLink(answer.post, answer.post.title ? "cite" : "span", "an untitled excerpt"));
     if (answer.post.author) source.append(`, by ${answer.post.author}`);
-    section.append(heading, el("p", "answer-text", answer.text), source);
+    section.append(heading, el("p", "answer-text", answer.text));
+    const context = answer.context || { before: "", after: "" };
+    if (context.before || context.after) {
+      const around = el("p", "answer-context", `${context.before} `);
+      around.append(el("mark", "", answer.text), ` ${context.after}`);
+      section.append(around);
+    }
+    section.append(source);
     return section;
   };
 
@@ -121,7 +128,8 @@
       status.textContent = `${results.length} passage${results.length === 1 ? "" : "s"} for “${query}”`;
       const list = el("ol", "results");
       list.append(...results.map(resultItem));
-      output.append(el("h2", "visually-hidden", "Results"), list);
+      const heading = data.answer ? el("h2", "visually-hidden", "Results") : el("h2", "matches", "Best matches");
+      output.append(heading, list);
     }
     if (more) {
       more.hidden = !results.length;
