@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from index import store
 from index.errors import IndexFormatError, SearchError
 from index.records import Post
 
@@ -81,7 +82,18 @@ def load_state(root: Path) -> SyncState:
 
 
 def save_state(root: Path, state: SyncState) -> None:
-    """Write the state beside it, flush it, and rename it over the old one: a crash leaves the old or the new."""
+    """Write the state beside it, flush it, and rename it over the old one: a crash leaves the old or the new. A full
+    disk or a folder that cannot be written is a StorageError (the pass fails; the next one tries again)."""
+    try:
+        _save_state(root, state)
+    except OSError as exc:
+        error = store.storage_error(root, exc)
+        if error is None:
+            raise
+        raise error from exc
+
+
+def _save_state(root: Path, state: SyncState) -> None:
     root.mkdir(parents=True, exist_ok=True)
     data = {
         "format": STATE_FORMAT,
@@ -108,8 +120,14 @@ def save_state(root: Path, state: SyncState) -> None:
 @contextmanager
 def sync_lock(root: Path) -> Iterator[None]:
     """One sync per index root, for as long as it runs: a second is refused at once, naming the first."""
-    root.mkdir(parents=True, exist_ok=True)
-    fd = os.open(root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(root / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        error = store.storage_error(root, exc)
+        if error is None:
+            raise
+        raise error from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import FrameType
 
 from index import BuildSettings, SearchError
+from index.errors import StorageError
 from index.fetch import MAX_BYTES, TIMEOUT_S
 from index.ingest.options import MAX_POST_CHARS
 from index.sync import SyncOptions, SyncPass, sync_once
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
                 if args.once:
                     return 0 if done is not None and not done.failures and not done.held_back else 1
                 time.sleep(max(0.0, started + args.every - time.monotonic()))
-    except SyncBusyError as exc:
+    except (SyncBusyError, StorageError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -185,6 +185,10 @@ def test_one_sync_per_root_and_the_arguments_are_checked(tmp_path: Path, capsys)
     with pytest.raises(SystemExit):
         sync.main([str(tmp_path)])
     assert "--every" in capsys.readouterr().err
+    # A pass that cannot start (its state damaged) says what to do, publishes nothing and fails the cron run.
+    (tmp_path / STATE_FILE).write_text("{not json", encoding="utf-8")
+    assert sync.main([str(tmp_path / "none"), "--out", str(tmp_path), "--once"]) == 1
+    assert f"pass failed, served version kept: {tmp_path / STATE_FILE} is unreadable" in capsys.readouterr().out
     assert [sync.duration(v) for v in ("30s", "10m", "1h", "90", "1.5m", "1d")] == [30, 600, 3600, 90, 90, 86400]
     for bad in ("0", "10x", "-5m", ""):
         with pytest.raises(Exception, match="a duration such as 30s"):
