@@ -168,7 +168,7 @@ def evaluate_squad(
     index.encoder = QuestionVectors(index.encoder, [q.text for q in squad.questions])
     outcomes, seen = [], []
     for question in tqdm(squad.questions, desc="questions", unit="q", disable=not progress):
-        answered = answer_question(index, SearchRequest(question.text, k=RECALL_DEPTH))
+        answered = answer_question(index, SearchRequest(question.text))  # as /api/answer asks: its default k
         outcomes.append(score_question(question, answered))
         seen.append(outcome_of(answered, question.answerable, _holds(question), None))
     finished = time.perf_counter()
