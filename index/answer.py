@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import weakref
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from index.confidence import ConfidenceModel, Evidence, evidence
 from index.lexical import analyse
 from index.records import Hit, Passage, Post
 from index.request import SearchRequest
@@ -17,28 +17,30 @@ from index.sentence_vectors import SentenceTable, sentence_text
 from index.sentences import sentence_spans
 from index.term_weights import coverage, query_term_weights
 
+# Fitted by scripts/fit_confidence.py on several corpora with equal weight each (docs/evaluation.md, "Answer or
+# withhold"); one weight per name in index.confidence.FEATURES.
+CONFIDENCE = ConfidenceModel(bias=-4.556, weights=(3.685, 3.251, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0))
+
 
 @dataclass(frozen=True)
 class AnswerSettings:
-    """How sentences compete and when to abstain; measured on SQuAD dev (see the README), nothing per corpus.
+    """How sentences compete and when to abstain; nothing per corpus.
 
     Sentences of the best `passages` passages compete. A sentence scores cosine * its cosine with the question
     + lexical * the idf-weighted share of the question's terms it holds + retrieval * its passage's fused score,
-    scaled to [0, 1] between the worst and best candidate passage (weights chosen on half of v1.1's articles).
-    Confidence is the estimated chance that the sentence holds the answer: a logistic function of its cosine and
-    term share, which, unlike fused scores, mean the same in every corpus (fitted on half of v2.0's articles,
-    unanswerable questions included). Below `threshold` (the best answer-or-abstain accuracy on that half) the
-    service abstains.
+    scaled to [0, 1] between the worst and best candidate passage (weights chosen on half of SQuAD v1.1's articles).
+    The best `scored` candidates get a confidence: the chance, estimated by `confidence` (index/confidence.py) from
+    evidence that means the same in every corpus, that the sentence answers the question. Below `threshold` the
+    service withholds the answer.
     """
 
     passages: int = 10
     cosine: float = 1.0
     lexical: float = 1.0
     retrieval: float = 0.25
-    confidence_bias: float = -4.556
-    confidence_cosine: float = 3.685
-    confidence_lexical: float = 3.251
+    confidence: ConfidenceModel = CONFIDENCE
     threshold: float = 0.39
+    scored: int = 5
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,8 @@ class Answer:
     score: float
     passage: Passage
     post: Post
+    cosine: float = 0.0
+    evidence: Evidence | None = None
 
     def to_json(self) -> dict[str, Any]:
         before, after = self.context()
@@ -98,7 +102,8 @@ def answer_question(index: Index, request: SearchRequest, settings: AnswerSettin
 def rank_sentences(
     index: Index, question: str, hits: list[Hit], settings: AnswerSettings, vector: np.ndarray | None = None
 ) -> list[Answer]:
-    """Every sentence of the hits' passages as a candidate answer, best first (vector: the question's, if known)."""
+    """Every sentence of the hits' passages as a candidate answer, best first (vector: the question's, if known);
+    the best `settings.scored` carry their evidence and confidence, the rest a confidence of 0."""
     spans, vectors = _sentences(index, hits)
     if not spans:
         return []
@@ -108,13 +113,54 @@ def rank_sentences(
     shares = np.array([coverage(weights, set(terms)) for terms in analyse(texts)], dtype=np.float32)
     retrieval = _scaled([hit.score for hit, _, _ in spans])
     scores = settings.cosine * cosines + settings.lexical * shares + settings.retrieval * retrieval
-    logits = settings.confidence_bias + settings.confidence_cosine * cosines + settings.confidence_lexical * shares
-    candidates = []
-    for number in np.argsort(-scores, kind="stable"):
-        hit, start, end = spans[number]
-        confidence = 1.0 / (1.0 + math.exp(-float(logits[number])))
-        candidates.append(Answer(texts[number], start, end, confidence, float(scores[number]), hit.passage, hit.post))
-    return candidates
+    order = np.argsort(-scores, kind="stable")
+    ranked = [
+        Answer(
+            texts[n],
+            spans[n][1],
+            spans[n][2],
+            0.0,
+            float(scores[n]),
+            spans[n][0].passage,
+            spans[n][0].post,
+            float(cosines[n]),
+        )
+        for n in order
+    ]
+    return _with_confidence(index, question, weights, ranked, settings)
+
+
+def _with_confidence(
+    index: Index, question: str, weights: dict[str, float], ranked: list[Answer], settings: AnswerSettings
+) -> list[Answer]:
+    """The top `settings.scored` candidates with their evidence and confidence; each is judged against the others
+    (its margin over the best other candidate)."""
+    known = {term for term in weights if index.lexical.document_frequency(term) > 0}
+    bm25 = index.lexical.scores(question)
+    k1 = float(index.manifest.settings.get("lexical", {}).get("k1", 0.9))
+    ceiling = sum(weights.get(term, 0.0) for term in analyse([question])[0]) * (k1 + 1.0)
+    numbers = _passage_numbers(index)
+    cosines = [answer.cosine for answer in ranked]
+    scores = [answer.score for answer in ranked]
+    scored = []
+    for position, answer in enumerate(ranked[: settings.scored]):
+        # This candidate first, then the others in rank order: the margin is over the best of the rest.
+        rest = [n for n in range(len(ranked)) if n != position]
+        before, after = answer.context()
+        context = [answer.post.title or "", answer.post.author or "", before, after]
+        found = evidence(
+            question,
+            weights,
+            known,
+            answer.text,
+            context,
+            [cosines[position], *(cosines[n] for n in rest)],
+            [scores[position], *(scores[n] for n in rest)],
+            float(bm25[numbers[answer.passage.id]]),
+            ceiling,
+        )
+        scored.append(replace(answer, confidence=settings.confidence.confidence(found), evidence=found))
+    return scored + ranked[settings.scored :]
 
 
 def _scaled(scores: list[float]) -> np.ndarray:
@@ -139,6 +185,16 @@ def _sentences(index: Index, hits: list[Hit]) -> tuple[list[tuple[Hit, int, int]
     return spans, table.vectors_of(rows)
 
 
+_NUMBERS: weakref.WeakKeyDictionary[Index, dict[str, int]] = weakref.WeakKeyDictionary()
+
+
+def _passage_numbers(index: Index) -> dict[str, int]:
+    """Each passage id's position in the index's arrays; made once per index."""
+    if index not in _NUMBERS:
+        _NUMBERS[index] = {passage.id: number for number, passage in enumerate(index.passages)}
+    return _NUMBERS[index]
+
+
 _STORED: weakref.WeakKeyDictionary[Index, tuple[SentenceTable, dict[str, int]] | None] = weakref.WeakKeyDictionary()
 
 
@@ -146,5 +202,5 @@ def _stored_sentences(index: Index) -> tuple[SentenceTable, dict[str, int]] | No
     """The version's sentence table (vectors memory-mapped) and each passage id's row; looked up once per index."""
     if index not in _STORED:
         table = index.sentences
-        _STORED[index] = None if table is None else (table, {p.id: n for n, p in enumerate(index.passages)})
+        _STORED[index] = None if table is None else (table, _passage_numbers(index))
     return _STORED[index]
