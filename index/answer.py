@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from index.confidence import ConfidenceModel, Evidence, evidence
+from index.confidence import ConfidenceModel, Evidence, TypeCheck, asked_type, evidence
 from index.lexical import analyse
 from index.records import Hit, Passage, Post
 from index.request import SearchRequest
@@ -19,7 +19,9 @@ from index.term_weights import coverage, query_term_weights
 
 # Fitted by scripts/fit_confidence.py on several corpora with equal weight each (docs/evaluation.md, "Answer or
 # withhold"); one weight per name in index.confidence.FEATURES.
-CONFIDENCE = ConfidenceModel(bias=-4.556, weights=(3.685, 3.251, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0))
+CONFIDENCE = ConfidenceModel(
+    bias=-4.5395, weights=(3.7841, 0.738, 2.1882, 0.4084, 0.2199, -1.0652, 1.8291, 2.0044, -3.3786)
+)
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,13 @@ class AnswerSettings:
     cosine: float = 1.0
     lexical: float = 1.0
     retrieval: float = 0.25
+    # Taken off the score of a sentence that lacks what the question asks for (a name for "who", a date for
+    # "when", a number for "how many": index.confidence.asked_type).
+    answer_type: float = 0.2
     confidence: ConfidenceModel = CONFIDENCE
-    threshold: float = 0.39
-    scored: int = 5
+    # Show when the sentence is more likely right than not (index/evaluation/confidence_fit.py, WRONG_COST).
+    threshold: float = 0.5
+    scored: int = 1
 
 
 @dataclass(frozen=True)
@@ -69,10 +75,10 @@ class Answer:
             "post": self.post.attribution(),
         }
 
-    def context(self) -> tuple[str, str]:
+    def context(self, spans: list[tuple[int, int]] | None = None) -> tuple[str, str]:
         """The sentences of the passage just before and just after this one ("" at either end), so a reader sees
-        the answer in its place."""
-        spans = sentence_spans(self.passage.text)
+        the answer in its place (spans: the passage's sentences, when the caller has them)."""
+        spans = sentence_spans(self.passage.text) if spans is None else spans
         before = next((s for s in reversed(spans) if s[1] <= self.start), None)
         after = next((s for s in spans if s[0] >= self.end), None)
         text = self.passage.text
@@ -113,20 +119,20 @@ def rank_sentences(
     shares = np.array([coverage(weights, set(terms)) for terms in analyse(texts)], dtype=np.float32)
     retrieval = _scaled([hit.score for hit, _, _ in spans])
     scores = settings.cosine * cosines + settings.lexical * shares + settings.retrieval * retrieval
-    order = np.argsort(-scores, kind="stable")
-    ranked = [
-        Answer(
-            texts[n],
-            spans[n][1],
-            spans[n][2],
-            0.0,
-            float(scores[n]),
-            spans[n][0].passage,
-            spans[n][0].post,
-            float(cosines[n]),
-        )
-        for n in order
-    ]
+    kind = asked_type(question) if settings.answer_type else None
+    if kind is not None:
+        check = TypeCheck(kind, question)
+        lacking = np.array([not check.holds(text) for text in texts], dtype=np.float32)
+        scores = scores - settings.answer_type * lacking
+    ranked, seen = [], set()
+    for n in np.argsort(-scores, kind="stable"):
+        hit, start, end = spans[n]
+        # Overlapping passages hold some sentences twice: one candidate each, at its best.
+        key = (hit.post.id, texts[n])
+        if key in seen:
+            continue
+        seen.add(key)
+        ranked.append(Answer(texts[n], start, end, 0.0, float(scores[n]), hit.passage, hit.post, float(cosines[n])))
     return _with_confidence(index, question, weights, ranked, settings)
 
 
@@ -142,11 +148,13 @@ def _with_confidence(
     numbers = _passage_numbers(index)
     cosines = [answer.cosine for answer in ranked]
     scores = [answer.score for answer in ranked]
-    scored = []
+    scored, split = [], {}
     for position, answer in enumerate(ranked[: settings.scored]):
         # This candidate first, then the others in rank order: the margin is over the best of the rest.
         rest = [n for n in range(len(ranked)) if n != position]
-        before, after = answer.context()
+        if answer.passage.id not in split:
+            split[answer.passage.id] = sentence_spans(answer.passage.text)
+        before, after = answer.context(split[answer.passage.id])
         context = [answer.post.title or "", answer.post.author or "", before, after]
         found = evidence(
             question,

@@ -71,21 +71,42 @@ def asked_type(question: str) -> str | None:
 
 def holds_type(sentence: str, kind: str, question: str) -> bool:
     """Whether the sentence holds something of the asked kind that the question does not already say."""
-    if kind == "number":
-        return bool(_NUMBER.search(_without(sentence, question)))
-    if kind == "date":
-        rest = _without(sentence, question)
-        return bool(_YEAR.search(rest) or _DATE_WORDS.search(rest))
-    asked = {word.lower() for word in _WORD.findall(question)}
-    words = _WORD.findall(sentence)
-    # A capitalised word past the sentence's first that the question does not hold: a name, a place, a product.
-    return any(word[0].isupper() and word.lower() not in asked for word in words[1:])
+    return TypeCheck(kind, question).holds(sentence)
 
 
-def _without(sentence: str, question: str) -> str:
-    """The sentence with the question's own words taken out (a year the question names is no answer to it)."""
-    asked = {word.lower() for word in re.findall(r"\w+", question)}
-    return " ".join(word for word in re.findall(r"\w+|\S", sentence) if word.lower() not in asked)
+class TypeCheck:
+    """holds_type for one question, its words read once, for the many sentences that compete to answer it."""
+
+    def __init__(self, kind: str, question: str) -> None:
+        self.kind = kind
+        self.asked = {_bare(word) for word in re.findall(r"[\w'’-]+", question)}
+
+    def holds(self, sentence: str) -> bool:
+        if self.kind == "name":
+            # A capitalised word past the sentence's first that the question does not hold: a name, a place.
+            words = _WORD.findall(sentence)
+            return any(word[0].isupper() and _bare(word) not in self.asked for word in words[1:])
+        patterns = (_NUMBER,) if self.kind == "number" else (_YEAR, _DATE_WORDS)
+        # A year or number the question names is no answer to it.
+        return any(
+            _token_at(sentence, m.start()) not in self.asked for pattern in patterns for m in pattern.finditer(sentence)
+        )
+
+
+def _token_at(text: str, start: int) -> str:
+    """The word (or number) that starts at or holds position start, bare."""
+    while start > 0 and (text[start - 1].isalnum() or text[start - 1] in "'’-"):
+        start -= 1
+    end = start
+    while end < len(text) and (text[end].isalnum() or text[end] in "'’-"):
+        end += 1
+    return _bare(text[start:end])
+
+
+def _bare(word: str) -> str:
+    """A word in lower case without a possessive ("Go's" is "go")."""
+    word = word.lower()
+    return word[:-2] if word.endswith(("'s", "’s")) else word
 
 
 @dataclass(frozen=True)
@@ -121,7 +142,8 @@ def evidence(
 
     own = set(analyse([sentence])[0])
     around = own.union(*analyse(list(context))) if context else own
-    rarest = max(weights, key=lambda term: weights[term]) if weights else None
+    # The rarest term the corpus has: a term no passage holds is the rarest of all, and says nothing of this sentence.
+    rarest = max(known, key=lambda term: weights[term]) if known else None
     kind = asked_type(question)
     others = list(cosines[1:]) or [0.0]
     values = (
