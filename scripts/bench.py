@@ -26,11 +26,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-queries", type=int, help="only the first N test queries (a quick run)")
     parser.add_argument("--quantization", action="store_true", help="instead: the int8 models' nDCG@10 and speed")
     parser.add_argument("--ann", type=int, metavar="N", help="instead: IVF recall@10 and latency at N vectors")
-    parser.add_argument("--index", metavar="DIR", help="with --quantization or --ann: an index of the corpus to reuse")
+    parser.add_argument(
+        "--index",
+        metavar="DIR",
+        help="with --quantization or --ann: an index of the corpus to reuse; with --answers: the index",
+    )
     parser.add_argument(
         "--load", action="store_true", help="instead: 16 clients for --seconds (default 60), then again with a publish"
     )
+    parser.add_argument(
+        "--answers",
+        metavar="QUESTIONS",
+        help="instead: /api/answer's engine time on --index for these questions (a JSON Lines file with 'q'), with "
+        "and without the answer decision's evidence, side by side",
+    )
     args = parser.parse_args(argv)
+    if args.answers:
+        if not args.index:
+            parser.error("--answers needs --index DIR, an index of the corpus the questions are about")
+        from index.bench.answers import answer_speed
+
+        result = answer_speed(Path(args.index), Path(args.answers), say=lambda line: print(line, flush=True))
+        print(json.dumps(result) if args.json else "\n".join(f"{k}  {v}" for k, v in result.items()))
+        return 0
     if args.load:
         return load(Path(args.scifact), args, parser.get_default("seconds"))
     if args.quantization or args.ann:

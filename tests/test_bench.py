@@ -50,3 +50,15 @@ def test_engine_and_baseline_take_turns_and_medians_count(seed_index: Index, mon
     assert result["ours_hybrid_ms"] == pytest.approx(statistics.median(rounds["hybrid"]), abs=0.01)
     assert result["txtai_ms"] == pytest.approx(statistics.median(rounds["txtai"]), abs=0.01)
     assert result["speedup_vs_txtai"] == pytest.approx(result["txtai_ms"] / result["ours_hybrid_ms"], rel=0.05)
+
+
+def test_answer_speed_times_both_settings_on_the_same_questions(index_root, tmp_path):
+    from index.bench.answers import answer_speed
+
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"q": "Who is Professor of Leadership at Henley?"}\n{"q": "What is productivity?"}\n')
+    lines: list[str] = []
+    result = answer_speed(index_root, questions, rounds=2, say=lines.append)
+    assert result["questions"] == 2 and lines == ["round 1 of 2", "round 2 of 2"]
+    assert result["today_p50_ms"] > 0 and result["baseline_p50_ms"] > 0
+    assert result["p50_ratio"] == round(result["today_p50_ms"] / result["baseline_p50_ms"], 3)
