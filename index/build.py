@@ -55,6 +55,8 @@ class BuildSummary:
     reused: int
     seconds: float
     embed_seconds: float
+    # Where the build's time went, stage by stage, in order (seconds); the caller may add its own (reading).
+    stages: dict[str, float] = field(default_factory=dict)
 
     @property
     def passages_per_s(self) -> float:
@@ -65,8 +67,14 @@ class BuildSummary:
         return (
             f"built {self.version}: {self.posts} posts, {self.passages} passages "
             f"({self.embedded} embedded, {self.reused} reused from cache) in {self.seconds:.1f} s, "
-            f"{self.passages_per_s:.1f} passages/s embedded -> {self.folder}"
+            f"{self.passages_per_s:.1f} passages/s embedded -> {self.folder}\n{self.describe_stages()}"
         )
+
+    def describe_stages(self) -> str:
+        """One line: each stage's seconds and share of their sum, e.g. `time: splitting 1.2 s (4%), ...`."""
+        total = sum(self.stages.values()) or 1.0
+        parts = [f"{name} {seconds:.1f} s ({100 * seconds / total:.0f}%)" for name, seconds in self.stages.items()]
+        return "time: " + ", ".join(parts)
 
 
 def split_posts(posts: list[Post], settings: PassageSettings, progress: bool = False) -> list[Passage]:
@@ -151,30 +159,44 @@ def _build(
     posts: list[Post], root: Path, encoder: Encoder | None, settings: BuildSettings, progress: bool
 ) -> BuildSummary:
     started = time.perf_counter()
+    stages: dict[str, float] = {}
+    clock = [time.perf_counter()]
+
+    def lap(stage: str) -> None:
+        now = time.perf_counter()
+        stages[stage] = stages.get(stage, 0.0) + now - clock[0]
+        clock[0] = now
+
     building = store.start_version(root)
     try:
         # Before the model loads: a cache that cannot be written stops the build at once, not after the embedding.
         cache = EmbeddingCache(root / store.CACHE_FILE)
         try:
             encoder = encoder or default_encoder(root, settings.embed_runtime)
+            lap("model")
             by_id = {post.id: post for post in posts}
             passages = split_posts(posts, settings.passages, progress)
             _write_jsonl(building / store.POSTS_FILE, [p.to_json() for p in posts])
             _write_jsonl(building / store.PASSAGES_FILE, [p.to_json() for p in passages])
             texts = [embedding_text(by_id[p.post_id], p) for p in passages]
-            embed_started = time.perf_counter()
+            lap("splitting")
             vectors, embedded = cache.encode(encoder, texts, settings.batch_size, progress)
-            embed_seconds = time.perf_counter() - embed_started
+            embed_seconds = time.perf_counter() - clock[0]
+            lap("passage vectors")
             sentence_encoder = encoder if settings.sentence_model == "passage" else query_sentence_encoder(root)
             sentences, _ = embed_sentences(passages, by_id, sentence_encoder, cache, settings.batch_size, progress)
+            lap("sentence vectors")
         finally:
             cache.close()
         vector_index = VectorIndex.build(vectors)
         vector_index.save(building / store.VECTORS_FILE)
         vector_index.save_scan(building / SCAN_FILE)
+        lap("FAISS")
         sentences.save(building / SENTENCES_FILE)
+        lap("sentence table")
         lexical = LexicalIndex.build([lexical_text(by_id[p.post_id], p) for p in passages], settings.lexical)
         lexical.save(building / store.LEXICAL_DIR)
+        lap("BM25")
         # The service embeds queries with this graph, so it must come from the weights the passages came from.
         place_model(cached_onnx_model(root / MODEL_CACHE_DIR), building)
         place_model(cached_query_model(root / MODEL_CACHE_DIR), building)
@@ -193,14 +215,16 @@ def _build(
             settings=asdict(settings),
         )
         store.seal_version(building, manifest)
+        lap("checksums")
         folder = store.publish(root, building, version)
     except BaseException:
         store.discard(building)
         raise
     store.prune(root, settings.keep_versions)
+    lap("publish")
     seconds = time.perf_counter() - started
     return BuildSummary(
-        version, folder, len(posts), len(passages), embedded, len(passages) - embedded, seconds, embed_seconds
+        version, folder, len(posts), len(passages), embedded, len(passages) - embedded, seconds, embed_seconds, stages
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from index import BuildSettings, SearchError, read_sources
@@ -45,15 +46,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"rolled back {args.out}: current is now {now.name} (was {previous.name})")
             return 0
         sources = args.sources or [str(ROOT / "data" / "corpus")]
+        reading = time.perf_counter()
         report = read_sources(
             sources, include_pages=args.include_pages, max_post_chars=args.max_post_chars, base_url=args.base_url
         )
+        reading = time.perf_counter() - reading
         print_report(report)
         settings = BuildSettings(keep_versions=max(args.keep, 1))
         put, deleted = pushed_posts_count(Path(args.out))
         if put or deleted:
             print(f"kept what was pushed to {args.out} (PUT/DELETE /admin/posts): {put} posts put, {deleted} deleted")
         summary = build_with_pushes(report.posts, Path(args.out), settings=settings, progress=not args.quiet)
+        summary.stages = {"reading": reading, **summary.stages}
     except SearchError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

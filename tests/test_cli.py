@@ -21,6 +21,23 @@ def test_build_prints_a_summary_then_a_bad_line_fails_and_publishes_nothing(tmp_
     done = run("scripts/build_index.py", "--out", str(out), "--quiet")
     assert done.returncode == 0, done.stderr
     assert "10 posts, 10 passages" in done.stdout and "passages/s" in done.stdout
+    # Where the time went: every stage, in order, with its share.
+    timing = next(line for line in done.stdout.splitlines() if line.startswith("time: "))
+    stages = [part.split(" ")[0] for part in timing.removeprefix("time: ").split(", ")]
+    assert stages == [
+        "reading",
+        "model",
+        "splitting",
+        "passage",
+        "sentence",
+        "FAISS",
+        "sentence",
+        "BM25",
+        "checksums",
+        "publish",
+    ]
+    shares = [int(part.rsplit("(", 1)[1].rstrip("%)")) for part in timing.split(", ")]
+    assert 97 <= sum(shares) <= 103
     published = store.current_version(out)
 
     bad = tmp_path / "bad.jsonl"
