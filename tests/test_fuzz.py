@@ -20,6 +20,9 @@ OPERATIONS = [
     ("/metrics", "GET"),
     ("/openapi.json", "GET"),
     ("/admin/reload", "POST"),
+    ("/admin/posts/{post_id}", "PUT"),
+    ("/admin/posts/{post_id}", "DELETE"),
+    ("/admin/posts/{post_id}", "GET"),
 ]
 
 
@@ -31,7 +34,8 @@ def api_schema(seed_index):
 
 
 def test_the_fuzzed_operations_are_all_the_documented_ones(api_schema):
-    documented = {(path, method.upper()) for path, item in api_schema.raw_schema["paths"].items() for method in item}
+    paths = api_schema.raw_schema["paths"].items()
+    documented = {(path, method.upper()) for path, item in paths for method in item if method != "parameters"}
     assert documented == set(OPERATIONS)
 
 
