@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import cached_property
 
-from index.lexical import analyse, analyse_word
+from index.lexical import analyse_word, query_terms
 from index.sentences import sentence_spans
 from index.term_weights import coverage
 
@@ -79,8 +79,8 @@ def highlight(
 
 
 def term_spans(text: str, query: str) -> list[tuple[int, int]]:
-    """Every word of text whose stem is one of the query's terms."""
-    return highlight(text, QueryTerms.of(dict.fromkeys(analyse([query])[0], 1.0)))[0]
+    """Every word of text whose stem is one of the terms BM25 ranks the query by (never a query stop word)."""
+    return highlight(text, QueryTerms.of(dict.fromkeys(query_terms(query), 1.0)))[0]
 
 
 def best_sentence(text: str, weights: dict[str, float]) -> tuple[int, int] | None:

@@ -27,6 +27,15 @@ STOPWORDS_EN = (
     "this to was will with"
 ).split()
 _STOPWORDS = frozenset(STOPWORDS_EN)
+# Words a query asks with but no passage is about: question words, auxiliaries, pronouns and a few function words.
+# Passages keep them (the index is bm25s's), queries drop them before scoring, so BM25 ranks by what the query is
+# about and a result never highlights "how" or "do" (issue 19 part 8). Words that are also names or abbreviations
+# readers search for (us, may, who) stay out, and so does "than", which SciFact's comparative claims rank by.
+QUERY_STOPWORDS = _STOPWORDS | frozenset(
+    "am been being did do does doing had has have having can could would should shall might must i me my myself we "
+    "our ours you your yours he him his she her hers its itself them themselves those what which whom whose when "
+    "where why how from about so too very just also".split()
+)
 # bm25s's scoring methods whose scores live entirely in the saved matrix (BM25L and BM25+ add a per-term constant).
 _MATRIX_ONLY_METHODS = {"lucene", "robertson", "atire"}
 
@@ -40,6 +49,11 @@ class LexicalSettings:
 def analyse(texts: list[str]) -> list[list[str]]:
     """Lower-cased, stop-word-free, stemmed terms; queries and passages go through the same steps."""
     return [_STEMMER.stemWords([w for w in _WORDS.findall(text.lower()) if w not in _STOPWORDS]) for text in texts]
+
+
+def query_terms(query: str) -> list[str]:
+    """The terms BM25 scores a query by: analyse's, less QUERY_STOPWORDS (a repeated term counts twice)."""
+    return _STEMMER.stemWords([w for w in _WORDS.findall(query.lower()) if w not in QUERY_STOPWORDS])
 
 
 @lru_cache(maxsize=200_000)
@@ -109,9 +123,13 @@ class LexicalIndex:
         return [self.vocab[term] for term in terms if term in self.vocab]
 
     def scores(self, query: str) -> np.ndarray:
-        """The BM25 score of every passage for the query (zeros when no query term is indexed)."""
+        """The BM25 score of every passage for the query's terms (query_terms; zeros when none is indexed)."""
+        return self.term_scores(query_terms(query))
+
+    def term_scores(self, terms: list[str]) -> np.ndarray:
+        """The BM25 score of every passage for these analysed terms (zeros when none is indexed)."""
         scores = np.zeros(self.size, dtype=np.float32)
-        ids = self.term_ids(analyse([query])[0])
+        ids = self.term_ids(terms)
         if ids:
             spans = [slice(int(self.indptr[i]), int(self.indptr[i + 1])) for i in ids]
             rows = np.concatenate([self.indices[span] for span in spans])

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import math
 
-from index.lexical import LexicalIndex, analyse
+from index.lexical import LexicalIndex, query_terms
 
 
 def query_term_weights(lexical: LexicalIndex, query: str) -> dict[str, float]:
-    """Each stemmed, stop-word-free query term with its idf; a term no passage has gets the highest idf."""
+    """Each query term BM25 ranks by (lexical.query_terms) with its idf: the terms a result highlights."""
+    return term_weights(lexical, query_terms(query))
+
+
+def term_weights(lexical: LexicalIndex, terms: list[str]) -> dict[str, float]:
+    """Each of these analysed terms with its idf; a term no passage has gets the highest idf."""
     documents = lexical.size
     weights = {}
-    for term in dict.fromkeys(analyse([query])[0]):
+    for term in dict.fromkeys(terms):
         frequency = lexical.document_frequency(term)
         weights[term] = math.log(1.0 + (documents - frequency + 0.5) / (frequency + 0.5))
     return weights

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from index.highlight import QueryTerms, best_sentence, highlight, term_spans
+from index.lexical import analyse_word, query_terms
 from index.sentences import sentence_spans
 
 TEXT = "Leaders need rest. The NHS workforce is tired, and productivity falls. Nature helps."
@@ -11,6 +12,22 @@ TEXT = "Leaders need rest. The NHS workforce is tired, and productivity falls. N
 def test_term_spans_match_stems_not_stop_words():
     spans = term_spans(TEXT, "the tired leader")
     assert [TEXT[s:e] for s, e in spans] == ["Leaders", "tired"]
+
+
+def test_question_words_are_never_highlighted():
+    text = "How do doctors keep going? From what I hear, they do it by burning out."
+    spans = term_spans(text, "how do I keep doctors from burning out")
+    assert [text[s:e] for s, e in spans] == ["doctors", "keep", "burning", "out"]
+
+
+def test_search_highlights_only_terms_the_ranking_used(client):
+    query = "how to keep doctors from burning out"
+    body = client.get("/api/search", query_string={"q": query, "k": 10, "group": "passage"}).get_json()
+    ranked_by = set(query_terms(query))
+    for result in body["results"]:
+        for span in result["highlights"]:
+            if span["kind"] == "term":
+                assert analyse_word(result["text"][span["start"] : span["end"]]) in ranked_by
 
 
 def test_best_sentence_holds_the_rarest_query_terms():
