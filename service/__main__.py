@@ -54,11 +54,15 @@ def forget_worker_metrics(server: object, worker: object) -> None:
 
 
 def exit_without_finalising(server: object, worker: object) -> None:
-    """End a worker as a forked child should: flush, then leave without tearing down the native libraries.
+    """End a worker as a forked child should: write its buffered analytics rows, flush the logs, then leave without
+    tearing down the native libraries.
 
     Interpreter shutdown in a forked worker ran a native library's destructor that aborted ("terminate called
     after throwing std::system_error"), and a stuck sibling then held a graceful stop for the whole 30 s timeout.
     """
+    query_log = getattr(getattr(worker, "wsgi", None), "extensions", {}).get("query_log")
+    if query_log is not None:
+        query_log.flush()  # the last second's rows, written before the worker goes
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
         stream.flush()

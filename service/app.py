@@ -12,11 +12,13 @@ from flask import Flask
 
 from index import Index, SearchError
 from service.admin import admin
+from service.analytics import QueryLog, analytics_path
 from service.api import api
 from service.applier import has_pending, start_applier
 from service.config import load_config
 from service.errors import register_error_handlers
 from service.headers import register_headers
+from service.insights import insights
 from service.jsonio import install_fast_json
 from service.limits import install_body_limit
 from service.observability import install_observability
@@ -58,12 +60,24 @@ def create_app(
         start_applier(root, app.config["PUSH_QUIET_SECONDS"])
     register_error_handlers(app)
     install_observability(app)
+    metrics = app.extensions["request_metrics"]
+    app.extensions["query_log"] = (
+        QueryLog(
+            analytics_path(app.config),
+            app.config["ANALYTICS_RETENTION_DAYS"],
+            on_written=metrics.analytics_written.inc,
+            on_dropped=metrics.analytics_dropped.inc,
+        )
+        if app.config["ANALYTICS"]
+        else None
+    )
     install_rate_limit(app)
     install_body_limit(app)
     app.register_blueprint(api)
     app.register_blueprint(openapi)
     app.register_blueprint(ops)
     app.register_blueprint(admin)
+    app.register_blueprint(insights)
     app.register_blueprint(web)
     register_headers(app)
     return app

@@ -31,6 +31,14 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXIES": 1,
     # Sites allowed to frame /embed and to call /api from a browser; none by default.
     "ALLOWED_ORIGINS": "",
+    # The query log editors read at /admin/ (service/analytics.py): on by default, never anything identifying.
+    "ANALYTICS": True,
+    # Its SQLite file; empty: analytics.sqlite3 in the index folder's parent.
+    "ANALYTICS_PATH": "",
+    # Days a logged query is kept; older rows are deleted daily.
+    "ANALYTICS_RETENTION_DAYS": 90,
+    # A query text seen fewer times than this in the period is never shown.
+    "ANALYTICS_MIN_COUNT": 2,
 }
 ENV_PREFIX = "BLOG_SEARCH_"
 # Read by `python -m service` itself (the server's shape), not by the app.
@@ -101,6 +109,8 @@ def check(config: Mapping[str, Any]) -> None:
         "RATE_LIMIT_PER_MINUTE": 0,
         "RATE_LIMIT_BURST": 0,
         "TRUSTED_PROXIES": 1,
+        "ANALYTICS_RETENTION_DAYS": 1,
+        "ANALYTICS_MIN_COUNT": 1,
     }
     for name, least in whole.items():
         value = config[name]
@@ -117,6 +127,10 @@ def check(config: Mapping[str, Any]) -> None:
     quiet = config["PUSH_QUIET_SECONDS"]
     if isinstance(quiet, bool) or not isinstance(quiet, int | float) or not 0 <= quiet <= 3600:
         raise SettingError("PUSH_QUIET_SECONDS", quiet, "seconds, from 0 to 3600")
+    if not isinstance(config["ANALYTICS"], bool):
+        raise SettingError("ANALYTICS", config["ANALYTICS"], "true or false")
+    if not isinstance(config["ANALYTICS_PATH"], str):
+        raise SettingError("ANALYTICS_PATH", config["ANALYTICS_PATH"], "a file path, or empty")
     if not isinstance(config["TRUST_PROXY"], bool):
         raise SettingError("TRUST_PROXY", config["TRUST_PROXY"], "true or false")
     for name in ("INDEX_DIR", "ADMIN_TOKEN"):

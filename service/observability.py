@@ -72,6 +72,14 @@ class RequestMetrics:
             buckets=_LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.analytics_written = Counter(
+            "blog_search_analytics_rows_written", "Query-log rows written to SQLite", registry=self.registry
+        )
+        self.analytics_dropped = Counter(
+            "blog_search_analytics_rows_dropped",
+            "Query-log rows dropped: the buffer was full or the file could not be written",
+            registry=self.registry,
+        )
         self.index = IndexCollector(app)
 
     def exposition(self) -> bytes:
