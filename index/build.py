@@ -11,19 +11,18 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tqdm import tqdm
-
 from index import store
 from index.cache import EmbeddingCache
 from index.lexical import LexicalIndex, LexicalSettings
-from index.model.encoder import Encoder, SentenceTransformerEncoder, load_tokenizer
+from index.model.encoder import Encoder, SentenceTransformerEncoder
 from index.model.export import cached_build_model, cached_onnx_model, cached_query_model, place_model
 from index.model.onnx_encoder import OneAtATimeEncoder, OnnxEncoder
-from index.model.spec import verified_model_dir
-from index.passages import PassageSettings, embedding_text, split_post
+from index.passages import PassageSettings, embedding_text
 from index.records import Passage, Post
 from index.sentence_vectors import STORED_DTYPE, embed_sentences, stored_vectors_dtype
+from index.splits import split_posts
 from index.store import MODEL_CACHE_DIR, QUERY_FILE, SCAN_FILE, SENTENCES_FILE
+from index.terms import passage_terms
 from index.vectors import VectorIndex
 
 SENTENCE_MODELS = ("query", "passage")
@@ -75,14 +74,6 @@ class BuildSummary:
         total = sum(self.stages.values()) or 1.0
         parts = [f"{name} {seconds:.1f} s ({100 * seconds / total:.0f}%)" for name, seconds in self.stages.items()]
         return "time: " + ", ".join(parts)
-
-
-def split_posts(posts: list[Post], settings: PassageSettings, progress: bool = False) -> list[Passage]:
-    tokenizer = load_tokenizer(verified_model_dir())
-    passages: list[Passage] = []
-    for post in tqdm(posts, desc="passages", unit="post", disable=not progress):
-        passages.extend(split_post(post, tokenizer, settings))
-    return passages
 
 
 def default_encoder(root: Path, runtime: str) -> Encoder:
@@ -175,7 +166,7 @@ def _build(
             encoder = encoder or default_encoder(root, settings.embed_runtime)
             lap("model")
             by_id = {post.id: post for post in posts}
-            passages = split_posts(posts, settings.passages, progress)
+            passages, spans = split_posts(posts, settings.passages, cache, progress)
             _write_jsonl(building / store.POSTS_FILE, [p.to_json() for p in posts])
             _write_jsonl(building / store.PASSAGES_FILE, [p.to_json() for p in passages])
             texts = [embedding_text(by_id[p.post_id], p) for p in passages]
@@ -184,19 +175,22 @@ def _build(
             embed_seconds = time.perf_counter() - clock[0]
             lap("passage vectors")
             sentence_encoder = encoder if settings.sentence_model == "passage" else query_sentence_encoder(root)
-            sentences, _ = embed_sentences(passages, by_id, sentence_encoder, cache, settings.batch_size, progress)
+            sentences, _ = embed_sentences(
+                passages, by_id, sentence_encoder, cache, settings.batch_size, progress, spans
+            )
             lap("sentence vectors")
+            vector_index = VectorIndex.build(vectors)
+            vector_index.save(building / store.VECTORS_FILE)
+            vector_index.save_scan(building / SCAN_FILE)
+            lap("FAISS")
+            sentences.save(building / SENTENCES_FILE)
+            lap("sentence table")
+            terms = passage_terms([lexical_text(by_id[p.post_id], p) for p in passages], cache)
+            lexical = LexicalIndex.of_terms(terms, settings.lexical)
+            lexical.save(building / store.LEXICAL_DIR)
+            lap("BM25")
         finally:
             cache.close()
-        vector_index = VectorIndex.build(vectors)
-        vector_index.save(building / store.VECTORS_FILE)
-        vector_index.save_scan(building / SCAN_FILE)
-        lap("FAISS")
-        sentences.save(building / SENTENCES_FILE)
-        lap("sentence table")
-        lexical = LexicalIndex.build([lexical_text(by_id[p.post_id], p) for p in passages], settings.lexical)
-        lexical.save(building / store.LEXICAL_DIR)
-        lap("BM25")
         # The service embeds queries with this graph, so it must come from the weights the passages came from.
         place_model(cached_onnx_model(root / MODEL_CACHE_DIR), building)
         place_model(cached_query_model(root / MODEL_CACHE_DIR), building)
