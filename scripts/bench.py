@@ -40,7 +40,21 @@ def main(argv: list[str] | None = None) -> int:
         help="instead: /api/answer's engine time on --index for these questions (a JSON Lines file with 'q'), with "
         "and without the answer decision's evidence, side by side",
     )
+    parser.add_argument(
+        "--analytics",
+        metavar="QUERIES",
+        help="instead: /api/search's HTTP p50 on --index with the query log on and off, side by side (QUERIES: a "
+        "JSON Lines file with 'q')",
+    )
     args = parser.parse_args(argv)
+    if args.analytics:
+        if not args.index:
+            parser.error("--analytics needs --index DIR")
+        from index.bench.analytics import analytics_cost
+
+        result = analytics_cost(Path(args.index), Path(args.analytics), say=lambda line: print(line, flush=True))
+        print(json.dumps(result) if args.json else "\n".join(f"{k}  {v}" for k, v in result.items()))
+        return 0
     if args.answers:
         if not args.index:
             parser.error("--answers needs --index DIR, an index of the corpus the questions are about")

@@ -62,3 +62,13 @@ def test_answer_speed_times_both_settings_on_the_same_questions(index_root, tmp_
     assert result["questions"] == 2 and lines == ["round 1 of 2", "round 2 of 2"]
     assert result["today_p50_ms"] > 0 and result["baseline_p50_ms"] > 0
     assert result["p50_ratio"] == round(result["today_p50_ms"] / result["baseline_p50_ms"], 3)
+
+
+def test_analytics_cost_runs_both_servers_in_turn(index_root, tmp_path):
+    from index.bench.analytics import analytics_cost
+
+    queries = tmp_path / "q.jsonl"
+    queries.write_text("".join(f'{{"q": "leadership {n}"}}\n' for n in range(25)))
+    result = analytics_cost(index_root, queries, rounds=2, say=lambda line: None)
+    assert len(result["analytics_on_round_p50s_ms"]) == len(result["analytics_off_round_p50s_ms"]) == 2
+    assert result["p50_ratio"] == round(result["analytics_on_p50_ms"] / result["analytics_off_p50_ms"], 3)

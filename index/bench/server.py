@@ -47,14 +47,16 @@ class RunningServer:
 
 
 @contextmanager
-def production_server(index_dir: Path, log: Path, extra_args: tuple[str, ...] = ()) -> Iterator[RunningServer]:
+def production_server(
+    index_dir: Path, log: Path, extra_args: tuple[str, ...] = (), settings: dict[str, str] | None = None
+) -> Iterator[RunningServer]:
     """Start the server on a free port, wait until it is ready, and stop it on the way out."""
     port = free_port()
     started = time.perf_counter()
     with log.open("w") as output:
         command = [sys.executable, "-m", "service", "--index", str(index_dir), "--port", str(port), *extra_args]
         # A load test is one client sending hundreds of requests a second: the per-client rate limit is off.
-        env = {**os.environ, "BLOG_SEARCH_RATE_LIMIT_PER_MINUTE": "0"}
+        env = {**os.environ, "BLOG_SEARCH_RATE_LIMIT_PER_MINUTE": "0", **(settings or {})}
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
         ready_s = _wait_ready(process, port, started, log)
