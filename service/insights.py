@@ -15,6 +15,7 @@ import hmac
 import io
 import math
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
@@ -113,7 +114,7 @@ def admin_page() -> ResponseReturnValue:
         state="report",
         data=data,
         days=days,
-        chart=chart(data["per_day"]),
+        chart=chart(data["per_day"], days),
         csrf=_sign("csrf", request.cookies.get(SESSION_COOKIE, "")),
         enabled=current_app.config["ANALYTICS"],
     )
@@ -172,23 +173,28 @@ def follow(query_id: str, post_id: str) -> ResponseReturnValue:
     return response
 
 
-def chart(per_day: list[dict[str, Any]], width: int = 640, height: int = 160) -> dict[str, Any]:
-    """Bars for searches per day, laid out here so the page draws them as plain SVG (no script, no inline style)."""
-    if not per_day:
-        return {"width": width, "height": height, "bars": [], "peak": 0}
-    peak = max(day["searches"] for day in per_day)
-    step = width / len(per_day)
+def chart(per_day: list[dict[str, Any]], days: int, width: int = 640, height: int = 160) -> dict[str, Any]:
+    """Bars for searches per day, one slot for each day of the period (days without a search stay empty), laid out
+    here so the page draws them as plain SVG (no script, no inline style)."""
+    today = datetime.now(UTC).date()
+    counts = {day["day"]: day["searches"] for day in per_day}
+    slots = [(today - timedelta(days=back)).isoformat() for back in range(days - 1, -1, -1)]
+    peak = max(counts.values(), default=0)
+    step = width / len(slots)
     bars = []
-    for number, day in enumerate(per_day):
-        tall = max(1.0, (height - 20) * day["searches"] / peak)
+    for number, day in enumerate(slots):
+        searches = counts.get(day, 0)
+        if not searches:
+            continue
+        tall = max(1.0, (height - 20) * searches / peak)
         bars.append(
             {
                 "x": round(number * step + 1, 1),
                 "y": round(height - 20 - tall, 1),
                 "width": round(max(step - 2, 1), 1),
                 "height": round(tall, 1),
-                "day": day["day"],
-                "searches": day["searches"],
+                "day": day,
+                "searches": searches,
             }
         )
-    return {"width": width, "height": height, "bars": bars, "peak": peak}
+    return {"width": width, "height": height, "bars": bars, "peak": peak, "first": slots[0], "last": slots[-1]}
