@@ -94,12 +94,24 @@ class AnswerResult:
     candidates: list[Answer] = field(default_factory=list)
 
 
-def answer_question(index: Index, request: SearchRequest, settings: AnswerSettings = AnswerSettings()) -> AnswerResult:
+def answer_question(
+    index: Index,
+    request: SearchRequest,
+    settings: AnswerSettings = AnswerSettings(),
+    vector: np.ndarray | None = None,
+    hits: list[Hit] | None = None,
+) -> AnswerResult:
     """Search, score the sentences of the best passages against the question (the request's query), and answer with
-    the best one."""
+    the best one.
+
+    vector is the question's embedding and hits its best passages when the caller has them (the service takes both
+    from the listing it shows, so one ranking serves both).
+    """
     question = request.query
-    vector = index.encoder.encode([question])[0]  # once: the search and the sentences both need it
-    hits = index.search(request, vector, depth=max(request.k, settings.passages))
+    if vector is None:
+        vector = index.encoder.encode([question])[0]  # once: the search and the sentences both need it
+    if hits is None:
+        hits = index.search(request, vector, depth=max(request.k, settings.passages))
     candidates = rank_sentences(index, question, hits[: settings.passages], settings, vector)
     best = candidates[0] if candidates and candidates[0].confidence >= settings.threshold else None
     return AnswerResult(best, hits[: request.k], candidates)

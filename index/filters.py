@@ -35,6 +35,11 @@ class Filters:
     def active(self) -> bool:
         return any(v is not None for v in (self.author, self.tag, self.published_from, self.published_to))
 
+    @property
+    def days(self) -> tuple[date | None, date | None]:
+        """The first and last calendar dates a post may have (None: no bound)."""
+        return self._days
+
     def accepts(self, post: Post) -> bool:
         if self.author is not None and (post.author or "").casefold() != self.author.casefold():
             return False
@@ -42,7 +47,7 @@ class Filters:
             return False
         first, last = self._days
         if first is not None or last is not None:
-            day = _day_of_post(post.published)
+            day = day_of_post(post.published)
             if day is None:
                 return False
             if first is not None and day < first:
@@ -77,7 +82,7 @@ def _day_of_bound(param: str, value: str | None) -> date | None:
         ) from None
 
 
-def _day_of_post(published: str | None) -> date | None:
+def day_of_post(published: str | None) -> date | None:
     """A post's calendar date as its source gave it (a date-time with an offset keeps its own day), or None."""
     if not published or not _DAY.match(published):
         return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,9 +31,30 @@ class FusionSettings:
     rrf_k: int = 60
     sentence_share: float = 0.75
     sentence_depth: int = 100
+    # BM25's z-scores are taken with a spread of at least this share of its candidates' mean: a few near-equal
+    # matches (one rare word) otherwise spread so little that they outweighed every cosine (scores of -182.9).
+    lexical_least_spread: float = 0.25
 
 
 Scale = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """A side's scaling, fitted on its own top list: (score - centre) / spread, clipped to [0, 1] for minmax.
+
+    A list without spread scales to 1 at its top (`centre`) and 0 below; an empty list scales everything to 0.
+    """
+
+    normalisation: str
+    centre: float
+    spread: float
+
+    def __call__(self, scores: np.ndarray) -> np.ndarray:
+        if self.spread <= 1e-12:
+            return np.where(scores >= self.centre, 1.0, 0.0).astype(np.float32)
+        scaled = (scores - self.centre) / self.spread
+        return (scaled if self.normalisation == "zscore" else np.clip(scaled, 0.0, 1.0)).astype(np.float32)
 
 
 def minmax(scores: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -45,20 +67,23 @@ def zscore(scores: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return fitted("zscore", reference)(scores)
 
 
-def fitted(normalisation: str, reference: np.ndarray) -> Scale:
-    """The scaling by the reference list, its statistics taken once: a query scales several score sets by one list."""
+def fitted(normalisation: str, reference: np.ndarray, least_spread: float = 0.0) -> Scaling:
+    """The scaling by the reference list, its statistics taken once: a query scales several score sets by one list.
+
+    least_spread: for zscore, the smallest spread as a share of the list's mean (0: none).
+    """
     if len(reference) == 0:
-        return lambda scores: np.zeros_like(scores, dtype=np.float32)
+        return Scaling(normalisation, math.inf, 0.0)
     if normalisation == "zscore":
         centre, spread = float(reference.mean()), float(reference.std())
-        if spread <= 1e-12:
-            top = float(reference.max())
-            return lambda scores: np.where(scores >= top, 1.0, 0.0).astype(np.float32)
-        return lambda scores: ((scores - centre) / spread).astype(np.float32)
-    low, high = float(reference.min()), float(reference.max())
-    if high - low <= 1e-12:
-        return lambda scores: np.where(scores >= high, 1.0, 0.0).astype(np.float32)
-    return lambda scores: np.clip((scores - low) / (high - low), 0.0, 1.0).astype(np.float32)
+        spread = max(spread, least_spread * abs(centre))
+    else:
+        centre, spread = float(reference.min()), float(reference.max() - reference.min())
+    return (
+        Scaling(normalisation, float(reference.max()), 0.0)
+        if spread <= 1e-12
+        else Scaling(normalisation, centre, spread)
+    )
 
 
 def convex(

@@ -8,7 +8,6 @@ from functools import cached_property
 
 from index.lexical import analyse_word, query_terms
 from index.sentences import sentence_spans
-from index.term_weights import coverage
 
 
 @dataclass(frozen=True)
@@ -73,7 +72,12 @@ def highlight(
         while number < len(spans) - 1 and start >= spans[number][1]:
             number += 1
         held[number].add(term)
-    shares = [coverage(query.weights, terms) for terms in held]
+    # coverage(), without its sum for each sentence: most sentences hold no term at all.
+    total = sum(query.weights.values())
+    shares = [
+        sum(w for term, w in query.weights.items() if term in terms) / total if terms and total > 0 else 0.0
+        for terms in held
+    ]
     best = max(range(len(spans)), key=shares.__getitem__)
     return words, spans[best] if shares[best] > 0 else None
 

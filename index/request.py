@@ -1,4 +1,5 @@
-"""One search as its caller asks for it: query, k, mode, alpha and filters, checked once, when it is made."""
+"""One search as its caller asks for it: query, k, mode, alpha, filters, grouping, order, page and facets, checked
+once, when it is made."""
 
 from __future__ import annotations
 
@@ -15,6 +16,12 @@ from index.fusion import MODES
 MIN_K = 1
 ALPHA_RANGE = (0, 1)
 DEFAULT_MODE = "hybrid"
+# Results are posts (each at its best passage) or passages; in relevance or date order; facets count matching posts.
+GROUPS = ("post", "passage")
+SORTS = ("relevance", "date")
+FACETS = ("author", "tag", "year")
+# Pages are k results each; the last page a request may ask for (a listing holds at most a few thousand results).
+MAX_PAGE = 1000
 
 
 def _blank(char: str) -> bool:
@@ -54,6 +61,10 @@ class SearchRequest:
     alpha: float | None = None
     filters: Filters = field(default_factory=Filters)
     limits: Limits = field(default_factory=Limits, repr=False, compare=False)
+    group: str = "post"
+    sort: str = "relevance"
+    page: int = 1
+    facets: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if is_blank(self.query):
@@ -71,17 +82,33 @@ class SearchRequest:
         # A NaN fails the comparison too, so it is refused with the same message.
         if self.alpha is not None and not low <= self.alpha <= high:
             raise QueryError("bad_alpha", f"alpha must be a number from {low} to {high}")
+        if self.group not in GROUPS:
+            raise QueryError("bad_group", f"group must be one of {', '.join(GROUPS)}")
+        if self.sort not in SORTS:
+            raise QueryError("bad_sort", f"sort must be one of {', '.join(SORTS)}")
+        if not isinstance(self.page, int) or not 1 <= self.page <= MAX_PAGE:
+            raise QueryError("bad_page", f"page must be a whole number from 1 to {MAX_PAGE}")
+        unknown = [name for name in self.facets if name not in FACETS]
+        if unknown or len(set(self.facets)) != len(self.facets):
+            raise QueryError(
+                "bad_facets", f"facets must name each of {', '.join(FACETS)} at most once, separated by commas"
+            )
 
     @classmethod
     def parse(cls, args: Mapping[str, str], limits: Limits = Limits()) -> SearchRequest:
-        """A request from query-string arguments (q, k, mode, alpha, author, tag, from, to); absent or empty
-        means the default, and text that is no number is refused as an out-of-range number is."""
+        """A request from query-string arguments (q, k, mode, alpha, author, tag, from, to, group, sort, page,
+        facets); absent or empty means the default, and text that is no number is refused as an out-of-range
+        number is. facets is a comma-separated list (author,tag,year)."""
         query = args.get("q")
         if query is None:
             raise QueryError("missing_query", "add the query as ?q=your+words")
         k = _whole(args.get("k"), limits.default_k)
         mode = args.get("mode") or DEFAULT_MODE
         alpha = _number(args.get("alpha"))
+        group = args.get("group") or GROUPS[0]
+        sort = args.get("sort") or SORTS[0]
+        page = _whole(args.get("page"), 1, 0)
+        facets = tuple(name.strip() for name in (args.get("facets") or "").split(",") if name.strip())
         try:
             filters = Filters(
                 author=args.get("author") or None,
@@ -90,18 +117,19 @@ class SearchRequest:
                 published_to=args.get("to") or None,
             )
         except QueryError:
-            cls(query.strip(), k, mode, alpha, limits=limits)  # a bad q, k, mode or alpha is reported before a date
+            # A bad q, k, mode, alpha, group, sort, page or facets is reported before a date.
+            cls(query.strip(), k, mode, alpha, Filters(), limits, group, sort, page, facets)
             raise
-        return cls(query.strip(), k, mode, alpha, filters, limits)
+        return cls(query.strip(), k, mode, alpha, filters, limits, group, sort, page, facets)
 
 
-def _whole(text: str | None, default: int) -> int:
+def _whole(text: str | None, default: int, refused: int = MIN_K - 1) -> int:
     if not text:
         return default
     try:
         return int(text)
     except ValueError:
-        return MIN_K - 1  # below every bound, so the request refuses it with k's message, in k's turn
+        return refused  # below every bound, so the request refuses it with the parameter's message, in its turn
 
 
 def _number(text: str | None) -> float | None:

@@ -2,34 +2,57 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from index import store
 from index.errors import IndexFormatError
-from index.fusion import FusionSettings, Scale, convex_scaled, fitted, rrf
+from index.fusion import FusionSettings, Scaling, convex_scaled, fitted, rrf
 from index.highlight import QueryTerms, highlight
 from index.jsonl import rows
-from index.lexical import LexicalIndex
+from index.lexical import LexicalIndex, query_terms
 from index.model.encoder import Encoder
 from index.model.onnx_encoder import version_query_encoder
 from index.records import Hit, Passage, Post
+from index.relevance import Calibration
 from index.request import SearchRequest
 from index.sentence_vectors import SentenceTable
 from index.store import SCAN_FILE, SENTENCES_FILE
-from index.term_weights import query_term_weights
+from index.term_weights import query_term_weights, term_weights
 from index.topk import best_ids
 from index.vectors import DenseScores, VectorIndex
 
 
 @dataclass(frozen=True)
 class Ranked:
-    """Passage ids and their scores, best first."""
+    """Passage ids and their scores, best first; relevance is the scores' bounded form (index.relevance), when set."""
 
     ids: np.ndarray
     scores: np.ndarray
+    relevance: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Every passage a query's ranking weighs: raw scores (the head's re-scored as `rank` re-scores them) and their
+    relevance, in no order; `beyond` is the highest relevance a passage outside them could have."""
+
+    ids: np.ndarray
+    scores: np.ndarray
+    relevance: np.ndarray
+    beyond: float
+
+
+@dataclass(frozen=True)
+class Sides:
+    """One query's candidates from each side: every passage's BM25, the best by BM25 and by cosine."""
+
+    lexical: np.ndarray
+    lexical_ids: np.ndarray
+    dense_ids: np.ndarray
+    dense_scores: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -39,7 +62,7 @@ class Fused:
     ids: np.ndarray
     scores: np.ndarray
     cosines: np.ndarray
-    scale: Scale
+    scale: Scaling
 
 
 # Candidates from the int8 scan rescored exactly before the cut (at least k): passages further down than this
@@ -121,11 +144,16 @@ class Index:
         alpha = self.fusion.alpha if request.alpha is None else request.alpha
         allowed = request.filters.allowed(self.passages, self.posts)
         ranked = self.rank(request.query, k, request.mode, alpha, allowed, vector)
-        terms = QueryTerms.of(query_term_weights(self.lexical, request.query))
+        terms = self.query_terms(request.query)
+        relevance = ranked.relevance if ranked.relevance is not None else np.zeros(len(ranked.ids), np.float32)
         return [
-            self._hit(rank, int(i), float(s), terms)
-            for rank, (i, s) in enumerate(zip(ranked.ids[:k], ranked.scores[:k], strict=True), 1)
+            self.hit(rank, int(i), float(s), float(r), terms)
+            for rank, (i, s, r) in enumerate(zip(ranked.ids[:k], ranked.scores[:k], relevance[:k], strict=True), 1)
         ]
+
+    def query_terms(self, query: str) -> QueryTerms:
+        """The terms a query's results highlight: those BM25 ranks it by."""
+        return QueryTerms.of(query_term_weights(self.lexical, query))
 
     def rank(
         self,
@@ -138,44 +166,120 @@ class Index:
     ) -> Ranked:
         """The k best passages (fewer only when fewer pass the filter or, for bm25, share a term), best first."""
         if mode == "bm25":
-            return _top(self.lexical.scores(query), k, allowed, positive_only=True)
+            ranked = _top(self.lexical.scores(query), k, allowed, positive_only=True)
+            return _calibrated(ranked, self._bm25_calibration(query))
         vector = self.encoder.encode([query])[0] if vector is None else vector
         # Cosines from the int8 scan of every passage where the version has one: it picks candidates, and the
         # passages that reach the head of a ranking are rescored exactly before the final cut.
         dense = self.vectors.dense_scores(vector)
         if mode == "dense":
             if dense.exact_scores:
-                return Ranked(*dense.best(k, allowed))
+                return _calibrated(Ranked(*dense.best(k, allowed)), Calibration())
             head, approximate = dense.best(max(k, HEAD), allowed)
-            return _order(head, dense.exact(head, approximate), k)
+            return _calibrated(_order(head, dense.exact(head, approximate), k), Calibration())
         # Hybrid: each side's `candidates` best passages; their union is fused and cut to k.
-        depth = max(k, self.fusion.candidates)
-        lexical_all = self.lexical.scores(query)
-        # A passage that shares no term with the query is no BM25 match at all.
-        lexical_ids = best_ids(lexical_all, depth, allowed, positive_only=True)
-        dense_ids, dense_scores = dense.best(depth, allowed)
-        member = np.zeros(len(self.passages), dtype=bool)
-        member[dense_ids] = True
-        member[lexical_ids] = True
-        ids = np.flatnonzero(member)
+        sides = self._sides(query, dense, max(k, self.fusion.candidates), allowed)
+        ids = _union(len(self.passages), sides)
         if self.fusion.method == "rrf":
-            dense_order = dense_ids[np.argsort(-dense.exact(dense_ids, dense_scores), kind="stable")]
-            lexical_order = lexical_ids[np.argsort(-lexical_all[lexical_ids], kind="stable")]
-            fused = rrf(_ranks(ids, dense_order), _ranks(ids, lexical_order), self.fusion.rrf_k, alpha)
-            best = _top(fused, k, None, positive_only=False)
-            return Ranked(ids[best.ids], best.scores)
+            best = _top(self._rrf(ids, sides, dense, alpha), k, None, positive_only=False)
+            return _calibrated(Ranked(ids[best.ids], best.scores), Calibration.rrf(self.fusion.rrf_k))
+        fused, calibration = self._convex(ids, sides, dense, alpha)
+        return _calibrated(self._rescore_head(fused, dense, k, alpha), calibration)
+
+    def score(
+        self, query: str, k: int, mode: str, alpha: float, vector: np.ndarray, allowed: np.ndarray | None = None
+    ) -> Scored:
+        """Every passage the ranking weighs for k results, scored as `rank` scores them without a filter.
+
+        Scores never depend on a filter: `allowed` only adds its own best passages as candidates (a filtered listing
+        is the unfiltered one, restricted), and `beyond` then bounds the allowed passages left out.
+        """
+        if mode == "bm25":
+            lexical = self.lexical.scores(query)
+            ids = np.flatnonzero(lexical > 0)
+            return Scored(ids, lexical[ids], self._bm25_calibration(query)(lexical[ids]), 0.0)
+        dense = self.vectors.dense_scores(vector)
+        depth = max(k, self.fusion.candidates)
+        if mode == "dense":
+            ids, scores = dense.best(depth, None)
+            head = _order(ids, scores, max(k, HEAD)).ids
+            listed = scores
+            if allowed is not None:
+                more, listed = dense.best(depth, allowed)
+                ids, scores = _merged(ids, scores, more, listed)
+            else:
+                ids, scores = _merged(ids, scores, ids[:0], scores[:0])
+            if not dense.exact_scores:
+                at = np.searchsorted(ids, head)
+                scores[at] = dense.exact(head, scores[at])
+            beyond = Calibration().of(float(listed.min())) if len(listed) >= depth else 0.0
+            return Scored(ids, scores, Calibration()(scores), beyond)
+        sides = self._sides(query, dense, depth, None)
+        ids = _union(len(self.passages), sides)
+        if self.fusion.method == "rrf":
+            # Passages outside both lists have no rank on either side, so a filter adds none with a score above 0.
+            scores = self._rrf(ids, sides, dense, alpha)
+            return Scored(ids, scores, Calibration.rrf(self.fusion.rrf_k)(scores), 0.0)
+        fused, calibration = self._convex(ids, sides, dense, alpha)
+        rescored = self._rescore_head(fused, dense, max(k, self._head_depth()), alpha)
+        scores = fused.scores.copy()
+        scores[np.searchsorted(ids, rescored.ids)] = rescored.scores
+        bounded = sides
+        if allowed is not None:
+            bounded = self._sides(query, dense, depth, allowed)
+            more = np.setdiff1d(_union(len(self.passages), bounded), ids, assume_unique=True)
+            cosines = dense.of(more)
+            extra = convex_scaled(cosines, fused.scale, sides.lexical[more], self._lexical_scale(sides), alpha)
+            ids, scores = _merged(ids, scores, more, extra)
+        return Scored(
+            ids, scores, calibration(scores), calibration.of(self._beyond(bounded, fused.scale, sides, alpha, depth))
+        )
+
+    def _sides(self, query: str, dense: DenseScores, depth: int, allowed: np.ndarray | None) -> Sides:
+        lexical = self.lexical.scores(query)
+        # A passage that shares no term with the query is no BM25 match at all.
+        lexical_ids = best_ids(lexical, depth, allowed, positive_only=True)
+        dense_ids, dense_scores = dense.best(depth, allowed)
+        return Sides(lexical, lexical_ids, dense_ids, dense_scores)
+
+    def _lexical_scale(self, sides: Sides) -> Scaling:
+        return fitted(self.fusion.normalisation, sides.lexical[sides.lexical_ids], self.fusion.lexical_least_spread)
+
+    def _convex(self, ids: np.ndarray, sides: Sides, dense: DenseScores, alpha: float) -> tuple[Fused, Calibration]:
+        """The candidates' fused scores; each side is scaled by its own top list, and the dense scaling also serves
+        the head's exact and sentence cosines."""
         cosines = dense.of(ids)
-        # Each side is scaled by its own top list; the dense scaling also serves the head's exact and sentence cosines.
-        dense_scale = fitted(self.fusion.normalisation, dense_scores)
-        lexical_scale = fitted(self.fusion.normalisation, lexical_all[lexical_ids])
-        fused = convex_scaled(cosines, dense_scale, lexical_all[ids], lexical_scale, alpha)
-        return self._rescore_head(Fused(ids, fused, cosines, dense_scale), dense, k, alpha)
+        dense_scale = fitted(self.fusion.normalisation, sides.dense_scores)
+        lexical_scale = self._lexical_scale(sides)
+        fused = convex_scaled(cosines, dense_scale, sides.lexical[ids], lexical_scale, alpha)
+        return Fused(ids, fused, cosines, dense_scale), Calibration.convex(dense_scale, lexical_scale, alpha)
+
+    def _rrf(self, ids: np.ndarray, sides: Sides, dense: DenseScores, alpha: float) -> np.ndarray:
+        dense_order = sides.dense_ids[np.argsort(-dense.exact(sides.dense_ids, sides.dense_scores), kind="stable")]
+        lexical_order = sides.lexical_ids[np.argsort(-sides.lexical[sides.lexical_ids], kind="stable")]
+        return rrf(_ranks(ids, dense_order), _ranks(ids, lexical_order), self.fusion.rrf_k, alpha)
+
+    def _beyond(self, bounded: Sides, dense_scale: Scaling, sides: Sides, alpha: float, depth: int) -> float:
+        """The highest fused score a passage outside these lists could have: no better than the last of either."""
+        if len(bounded.dense_ids) < depth:
+            return -np.inf  # every (allowed) passage is a dense candidate
+        lowest = bounded.lexical[bounded.lexical_ids].min() if len(bounded.lexical_ids) >= depth else 0.0
+        cosine = np.array([bounded.dense_scores.min()], dtype=np.float32)
+        bm25 = np.array([lowest], dtype=np.float32)
+        return float(convex_scaled(cosine, dense_scale, bm25, self._lexical_scale(sides), alpha)[0])
+
+    def _bm25_calibration(self, query: str) -> Calibration:
+        weights = term_weights(self.lexical, query_terms(query))
+        return Calibration.bm25([weights[term] for term in query_terms(query)])
+
+    def _head_depth(self) -> int:
+        return self.fusion.sentence_depth if self.sentences is not None and self.fusion.sentence_share > 0 else HEAD
 
     def _rescore_head(self, fused: Fused, dense: DenseScores, k: int, alpha: float) -> Ranked:
         """The fused head re-scored with exact cosines, then with sentence evidence: part of each passage's dense
         weight moves to its best sentence's cosine."""
         use_sentences = self.sentences is not None and self.fusion.sentence_share > 0
-        depth = max(k, self.fusion.sentence_depth if use_sentences else HEAD)
+        depth = max(k, self._head_depth())
         scale = fused.scale
         # From approximate scores, twice the head is rescored exactly so that the head is what exact scores make it.
         wide = _top(fused.scores, depth if dense.exact_scores else 2 * depth, None, positive_only=False)
@@ -208,11 +312,24 @@ class Index:
             best[has] = np.maximum.reduceat(cosines, starts)
         return best
 
-    def _hit(self, rank: int, passage_index: int, score: float, terms: QueryTerms) -> Hit:
+    def hit(
+        self,
+        rank: int,
+        passage_index: int,
+        score: float,
+        relevance: float,
+        terms: QueryTerms | None,
+        others: tuple[Hit, ...] = (),
+    ) -> Hit:
+        """A result: the passage with its post, its highlights and best sentence (none without terms), and others:
+        more of the post's passages."""
         passage = self.passages[passage_index]
-        sentences = None if self.sentences is None else self.sentences.spans(passage_index)
-        spans, sentence = highlight(passage.text, terms, sentences)
-        return Hit(rank, score, passage, self.posts[passage.post_id], spans, sentence)
+        spans: list[tuple[int, int]] = []
+        sentence = None
+        if terms is not None:
+            sentences = None if self.sentences is None else self.sentences.spans(passage_index)
+            spans, sentence = highlight(passage.text, terms, sentences)
+        return Hit(rank, score, passage, self.posts[passage.post_id], spans, sentence, relevance, others)
 
 
 def _top(scores: np.ndarray, depth: int, allowed: np.ndarray | None, positive_only: bool) -> Ranked:
@@ -225,6 +342,28 @@ def _order(ids: np.ndarray, values: np.ndarray, depth: int) -> Ranked:
     """The depth best of these ids by their values, best first."""
     order = np.lexsort((ids, -values))[:depth]  # ties go to the lower id: equal scores always come back in one order
     return Ranked(ids[order], values[order].astype(np.float32))
+
+
+def _calibrated(ranked: Ranked, calibration: Calibration) -> Ranked:
+    return replace(ranked, relevance=calibration(ranked.scores))
+
+
+def _union(size: int, sides: Sides) -> np.ndarray:
+    """The ids on either side's list, ascending."""
+    member = np.zeros(size, dtype=bool)
+    member[sides.dense_ids] = True
+    member[sides.lexical_ids] = True
+    return np.flatnonzero(member)
+
+
+def _merged(
+    ids: np.ndarray, scores: np.ndarray, more: np.ndarray, more_scores: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Both id lists with their scores, ascending by id; an id on both keeps its first score."""
+    every = np.concatenate([ids, more])
+    values = np.concatenate([scores, more_scores]).astype(np.float32)
+    unique, first = np.unique(every, return_index=True)
+    return unique, values[first]
 
 
 def _ranks(ids: np.ndarray, ranked: np.ndarray) -> np.ndarray:

@@ -29,7 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--index",
         metavar="DIR",
-        help="with --quantization or --ann: an index of the corpus to reuse; with --answers: the index",
+        help="with --quantization or --ann: an index of the corpus to reuse; with --answers, --analytics or "
+        "--listing: the index",
     )
     parser.add_argument(
         "--load", action="store_true", help="instead: 16 clients for --seconds (default 60), then again with a publish"
@@ -46,7 +47,21 @@ def main(argv: list[str] | None = None) -> int:
         help="instead: /api/search's HTTP p50 on --index with the query log on and off, side by side (QUERIES: a "
         "JSON Lines file with 'q')",
     )
+    parser.add_argument(
+        "--listing",
+        metavar="QUERIES",
+        help="instead: /api/search's engine time on --index for these queries (a JSON Lines file with 'q'): the k "
+        "best passages as before issue 19, group=passage, posts (the default) and posts with facets, side by side",
+    )
     args = parser.parse_args(argv)
+    if args.listing:
+        if not args.index:
+            parser.error("--listing needs --index DIR")
+        from index.bench.listing import listing_speed
+
+        result = listing_speed(Path(args.index), Path(args.listing), say=lambda line: print(line, flush=True))
+        print(json.dumps(result) if args.json else "\n".join(f"{k}  {v}" for k, v in result.items()))
+        return 0
     if args.analytics:
         if not args.index:
             parser.error("--analytics needs --index DIR")

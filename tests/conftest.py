@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,38 @@ def create_test_app(index: Index, **config) -> Flask:
     from service import create_app
 
     return create_app({"TESTING": True, "INDEX_DIR": str(index.folder), **config}, index=index)
+
+
+# The bundled posts re-dated, re-attributed and re-tagged, for facets and date order: spellings that the filters
+# treat as one (Roger Kline, roger kline; NHS, nhs), undated posts, a date-time, several tags a post.
+FACETED = [
+    ("2022-05-01", "Roger Kline", ("BMJ Leader", "NHS")),
+    ("2023-03-15", "Isabella Fisk", ("BMJ Leader", "Nature")),
+    ("2023-11-30T09:00:00Z", "Dr. Ryan Kemp", ("BMJ Leader", "nhs", "Productivity")),
+    (None, None, ("BMJ Leader",)),
+    ("2024-02-10", "roger kline", ("BMJ Leader", "Interviews")),
+    ("2024-02-10", "Dr. Stuart Monk", ("BMJ Leader", "NHS")),
+    (None, "Yang Chen", ("Books",)),
+    ("2021-07-04", None, ("BMJ Leader", "Interviews")),
+    ("2024-09-09", "Dr Rammina Yassaie", ("Books", "BMJ Leader")),
+    ("2022-05-02", "Roger Kline", ("BMJ Leader", "NHS")),
+]
+
+
+@pytest.fixture(scope="session")
+def faceted_index(tmp_path_factory: pytest.TempPathFactory, encoder, seed_posts) -> Index:
+    """The bundled posts as FACETED has them, and one long post of all their texts: a post of many passages."""
+    posts = [
+        replace(post, published=published, author=author, tags=tags)
+        for post, (published, author, tags) in zip(seed_posts, FACETED, strict=True)
+    ]
+    anthology = "\n\n".join(post.text for post in seed_posts)
+    posts.append(
+        replace(seed_posts[1], id="anthology", title="Collected excerpts", text=anthology, url=None, author="Editors")
+    )
+    root = tmp_path_factory.mktemp("faceted")
+    build(posts, root, encoder=encoder)
+    return Index.open(root, encoder=encoder)
 
 
 # Markup in every field a post has; each payload would set window.__pwned if a page ever ran it.

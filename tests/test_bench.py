@@ -72,3 +72,16 @@ def test_analytics_cost_runs_both_servers_in_turn(index_root, tmp_path):
     result = analytics_cost(index_root, queries, rounds=2, say=lambda line: None)
     assert len(result["analytics_on_round_p50s_ms"]) == len(result["analytics_off_round_p50s_ms"]) == 2
     assert result["p50_ratio"] == round(result["analytics_on_p50_ms"] / result["analytics_off_p50_ms"], 3)
+
+
+def test_listing_speed_times_every_variant_on_the_same_queries(index_root, tmp_path):
+    from index.bench.listing import VARIANTS, listing_speed
+
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"q": "leadership in the NHS"}\n{"q": "health inequalities"}\n')
+    lines: list[str] = []
+    result = listing_speed(index_root, queries, rounds=2, say=lines.append)
+    assert result["questions"] == 2 and lines == ["round 1 of 2", "round 2 of 2"]
+    for name in VARIANTS:
+        assert result[f"{name}_p50_ms"] > 0
+        assert result[f"{name}_p50_ratio"] == round(result[f"{name}_p50_ms"] / result["passages_p50_ms"], 3)
