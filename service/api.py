@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import MethodNotAllowed
 
-from index.answer import answer_question
+from service.listings import answer_listing, listing_json, search_listing
 from service.params import search_request
 from service.serving import served_index
 
@@ -26,12 +26,12 @@ def get_only() -> None:
 def search() -> ResponseReturnValue:
     started = time.perf_counter()
     asked = search_request()
-    hits = served_index().search(asked)
+    found = search_listing(served_index(), asked)
     return jsonify(
         {
             "query": asked.query,
             "took_ms": round((time.perf_counter() - started) * 1000, 3),
-            "results": [hit.to_json() for hit in hits],
+            **listing_json(found, asked),
         }
     )
 
@@ -40,7 +40,7 @@ def search() -> ResponseReturnValue:
 def answer() -> ResponseReturnValue:
     started = time.perf_counter()
     asked = search_request()
-    result = answer_question(served_index(), asked)
+    result, found = answer_listing(served_index(), asked)
     return jsonify(
         {
             "question": asked.query,
@@ -48,6 +48,6 @@ def answer() -> ResponseReturnValue:
             "answer": result.answer.to_json() if result.answer else None,
             # The best sentence whether or not it clears the threshold, for programs that decide for themselves.
             "candidate": result.candidates[0].to_json() if result.candidates else None,
-            "results": [hit.to_json() for hit in result.hits],
+            **listing_json(found, asked),
         }
     )

@@ -8,11 +8,16 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from index.relevance import RELEVANCE_CUT
+
 DEFAULTS: dict[str, Any] = {
     "INDEX_DIR": "var/index",
     "MAX_QUERY_CHARS": 1000,
     "DEFAULT_K": 10,
     "MAX_K": 100,
+    # A passage matches a query when its score (0 to 1) reaches this; a post, when one of its passages does. It
+    # decides which posts a search lists, counts, facets and orders by date (index/relevance.py: why 0.25).
+    "RELEVANCE_CUT": RELEVANCE_CUT,
     # Bytes a request body may have; only the push API takes one, so anything bigger is refused with 413.
     "MAX_CONTENT_LENGTH": 16 * 1024,
     # Bytes a pushed post (`PUT /admin/posts/<id>`) may have: a post's text is capped at 1,000,000 characters.
@@ -124,6 +129,9 @@ def check(config: Mapping[str, Any]) -> None:
     interval = config["RELOAD_INTERVAL"]
     if isinstance(interval, bool) or not isinstance(interval, int | float) or not 0 <= interval < float("inf"):
         raise SettingError("RELOAD_INTERVAL", interval, "seconds, 0 or more (0 turns the check off)")
+    cut = config["RELEVANCE_CUT"]
+    if isinstance(cut, bool) or not isinstance(cut, int | float) or not 0 <= cut <= 1:
+        raise SettingError("RELEVANCE_CUT", cut, "a number from 0 to 1 (the score a result needs)")
     quiet = config["PUSH_QUIET_SECONDS"]
     if isinstance(quiet, bool) or not isinstance(quiet, int | float) or not 0 <= quiet <= 3600:
         raise SettingError("PUSH_QUIET_SECONDS", quiet, "seconds, from 0 to 3600")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from index.fusion import MODES
-from index.request import ALPHA_RANGE, BLANK_CHARS, DEFAULT_MODE, MIN_K
+from index.request import ALPHA_RANGE, BLANK_CHARS, DEFAULT_MODE, FACETS, GROUPS, MAX_PAGE, MIN_K, SORTS
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,8 @@ class Param:
     enum: tuple[str, ...] = ()
     format: str | None = None
     pattern: str | None = None
+    # An array's items (each at most once), written comma-separated: ?facets=author,tag (style form, not exploded).
+    items: tuple[str, ...] = ()
 
     def schema(self, config: Mapping[str, Any]) -> dict[str, Any]:
         """The parameter's JSON Schema with every bound resolved against the settings."""
@@ -60,6 +62,8 @@ class Param:
             schema["minLength"] = 1
         if self.enum:
             schema["enum"] = list(self.enum)
+        if self.items:
+            schema |= {"items": {"enum": list(self.items)}, "uniqueItems": True}
         if self.format:
             schema["format"] = self.format
         if self.pattern:
@@ -112,11 +116,62 @@ SEARCH_PARAMS = (
     Param("tag", "string", "Only posts with this tag (case-insensitive)."),
     Param("from", "string", "Only posts published on or after this date: " + DATE_FORMS, format="date"),
     Param("to", "string", "Only posts published on or before this date: " + DATE_FORMS, format="date"),
+    Param(
+        "group",
+        "string",
+        "`post`: one result per post, at its best passage, with more of its matching passages in `passages`; "
+        "`passage`: one result per passage.",
+        enum=GROUPS,
+        default=GROUPS[0],
+    ),
+    Param(
+        "sort",
+        "string",
+        "`relevance`: best first; `date`: the same results newest first (by day; posts without a date last).",
+        enum=SORTS,
+        default=SORTS[0],
+    ),
+    Param(
+        "page",
+        "integer",
+        f"Which page of k results, from 1 to {MAX_PAGE}; past the last one the results are empty (see `total`).",
+        minimum=1,
+        maximum=MAX_PAGE,
+        default=1,
+    ),
+    Param(
+        "facets",
+        "array",
+        "Count the matching posts by these (comma-separated, each once): `author`, `tag`, `year`. Each count is the "
+        "number of results that value's filter gives with the other filters kept.",
+        items=FACETS,
+    ),
 )
 PARAMS = {param.name: param for param in SEARCH_PARAMS}
 
 # The JSON shapes of the responses; /openapi.json publishes them, and tests check every response against them.
 NULLABLE_STRING = {"type": ["string", "null"]}
+SCORE = {
+    "type": "number",
+    "minimum": 0,
+    "maximum": 1,
+    "description": "How well the passage matches, comparable across queries of one index: in hybrid and dense mode "
+    "on the model's cosine scale (the cosine, plus the BM25 side in cosine units), in bm25 mode the share of the "
+    "query's highest possible BM25. Results need RELEVANCE_CUT (0.25) or more.",
+}
+# A listing's fields, in /api/search and /api/answer alike.
+LISTING: dict[str, Any] = {
+    "total": {"type": "integer", "minimum": 0, "description": "Results on every page together."},
+    "total_exact": {
+        "type": "boolean",
+        "description": "False only when passages beyond the ranking's candidates could match too: then at least total.",
+    },
+    "page": {"type": "integer", "minimum": 1},
+    "k": {"type": "integer", "minimum": 1, "description": "Results a page."},
+    "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
+    "facets": {"$ref": "#/components/schemas/Facets"},
+}
+LISTED = ["total", "total_exact", "page", "k", "results", "facets"]
 SCHEMAS: dict[str, Any] = {
     "Error": {
         "type": "object",
@@ -155,23 +210,57 @@ SCHEMAS: dict[str, Any] = {
     },
     "Result": {
         "type": "object",
-        "required": ["rank", "score", "passage_id", "text", "highlights", "post"],
+        "required": ["rank", "score", "raw_score", "passage_id", "text", "highlights", "post", "passages"],
         "properties": {
-            "rank": {"type": "integer", "minimum": 1},
-            "score": {"type": "number"},
+            "rank": {"type": "integer", "minimum": 1, "description": "Its place in the whole list, across pages."},
+            "score": SCORE,
+            "raw_score": {
+                "type": "number",
+                "description": "The ranking's own value (fused, cosine or BM25 by mode), to compare in one list only.",
+            },
             "passage_id": {"type": "string"},
             "text": {"type": "string"},
             "highlights": {"type": "array", "items": {"$ref": "#/components/schemas/Highlight"}},
             "post": {"$ref": "#/components/schemas/Post"},
+            "passages": {
+                "description": "With group=post: up to 3 more of the post's matching passages, best first.",
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/PassageMatch"},
+            },
+        },
+    },
+    "PassageMatch": {
+        "type": "object",
+        "required": ["score", "passage_id", "text", "highlights"],
+        "properties": {
+            "score": SCORE,
+            "passage_id": {"type": "string"},
+            "text": {"type": "string"},
+            "highlights": {"type": "array", "items": {"$ref": "#/components/schemas/Highlight"}},
+        },
+    },
+    "Facets": {
+        "description": "Per facet asked for, its values (the 10 most frequent authors and tags; every year, newest "
+        "first) with the number of matching posts that pass the other filters.",
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {name: {"$ref": "#/components/schemas/FacetCounts"} for name in FACETS},
+    },
+    "FacetCounts": {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "required": ["value", "count"],
+            "properties": {"value": {"type": "string"}, "count": {"type": "integer", "minimum": 1}},
         },
     },
     "SearchResponse": {
         "type": "object",
-        "required": ["query", "took_ms", "results"],
+        "required": ["query", "took_ms", *LISTED],
         "properties": {
             "query": {"type": "string"},
             "took_ms": {"type": "number", "minimum": 0},
-            "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
+            **LISTING,
         },
     },
     "Answer": {
@@ -195,7 +284,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "AnswerResponse": {
         "type": "object",
-        "required": ["question", "took_ms", "answer", "candidate", "results"],
+        "required": ["question", "took_ms", "answer", "candidate", *LISTED],
         "properties": {
             "question": {"type": "string"},
             "took_ms": {"type": "number", "minimum": 0},
@@ -207,7 +296,7 @@ SCHEMAS: dict[str, Any] = {
                 "description": "The best candidate sentence, shown or not (the answer itself when one is shown).",
                 "oneOf": [{"$ref": "#/components/schemas/Answer"}, {"type": "null"}],
             },
-            "results": {"type": "array", "items": {"$ref": "#/components/schemas/Result"}},
+            **LISTING,
         },
     },
     "Status": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}}},

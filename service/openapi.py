@@ -30,7 +30,8 @@ RATE_LIMITED = json_body(
 )
 BAD_INPUT = json_body(
     "Error",
-    "Bad input: `missing_query`, `empty_query`, `query_too_long`, `bad_k`, `bad_mode`, `bad_alpha` or `bad_date`.",
+    "Bad input: `missing_query`, `empty_query`, `query_too_long`, `bad_k`, `bad_mode`, `bad_alpha`, `bad_group`, "
+    "`bad_sort`, `bad_page`, `bad_facets` or `bad_date`.",
 )
 
 
@@ -42,6 +43,8 @@ def parameters(params: tuple[Param, ...], config: Mapping[str, Any]) -> list[dic
             "required": param.required,
             "description": param.description,
             "schema": param.schema(config),
+            # An array is one comma-separated value (?facets=author,tag), not the parameter repeated.
+            **({"style": "form", "explode": False} if param.type == "array" else {}),
         }
         for param in params
     ]
@@ -87,7 +90,11 @@ def openapi_spec(config: Mapping[str, Any]) -> dict[str, Any]:
             "/api has the Error shape.",
         },
         "paths": {
-            "/api/search": api_operation("Passages that match the query, with attribution.", "SearchResponse", config),
+            "/api/search": api_operation(
+                "Posts (or passages) that match the query, with attribution, a page at a time.",
+                "SearchResponse",
+                config,
+            ),
             "/api/answer": api_operation(
                 "The sentence that answers the question, and the results.", "AnswerResponse", config
             ),

@@ -9,10 +9,11 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
-from index.answer import answer_question
 from index.errors import QueryError
-from index.request import is_blank
+from index.request import FACETS, is_blank
+from service.browsing import browsing
 from service.errors import ApiError
+from service.listings import answer_listing
 from service.params import search_request
 from service.ratelimit import retry_after, search_allowed
 from service.serving import served_index
@@ -64,15 +65,16 @@ def _render(template: str, k_limit: int | None) -> ResponseReturnValue:
         return render_template(template, **{**context, "error": message}), 429, retry_after(wait)
     try:
         asked = search_request()
-        if k_limit is not None:
-            asked = replace(asked, k=min(asked.k, k_limit))
-        result = answer_question(index, asked)
+        # The page always counts its facets; the sidebar box has no room for them.
+        asked = replace(asked, facets=FACETS) if k_limit is None else replace(asked, k=min(asked.k, k_limit))
+        result, found = answer_listing(index, asked)
     except QueryError as exc:
         return render_template(template, **{**context, "error": exc.message}), 400
     context.update(
         query=asked.query,
         answer=result.answer.to_json() if result.answer else None,
         results=[hit.to_json() for hit in result.hits],
+        **browsing(found, asked),
     )
     return render_template(template, **context)
 
@@ -111,6 +113,25 @@ def _pieces(text: str, start: int, end: int, terms: list[tuple[int, int]]) -> Pi
     if cursor < end:
         pieces.append((text[cursor:end], False))
     return pieces
+
+
+SNIPPET_CHARS = 200
+
+
+@web.app_template_filter("snippet")
+def snippet(text: str, highlights: list[dict[str, Any]]) -> tuple[Pieces, bool]:
+    """A passage in brief: its best sentence, or else its first SNIPPET_CHARS characters (cut at a space), as
+    (piece, is_term) pieces, and whether it was cut short; search.js cuts the same way."""
+    sentence = next(((h["start"], h["end"]) for h in highlights if h.get("kind") == "sentence"), None)
+    terms = sorted((h["start"], h["end"]) for h in highlights if h.get("kind") != "sentence")
+    if sentence is not None:
+        start, end = max(0, sentence[0]), min(len(text), sentence[1])
+        return _pieces(text, start, end, terms), False
+    if len(text) <= SNIPPET_CHARS:
+        return _pieces(text, 0, len(text), terms), False
+    space = text.rfind(" ", 0, SNIPPET_CHARS + 1)
+    end = space if space > 0 else SNIPPET_CHARS
+    return _pieces(text, 0, end, terms), True
 
 
 @web.app_template_filter("link")

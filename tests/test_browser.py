@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -134,15 +135,22 @@ def test_typing_a_question_shows_the_right_post(browser, seed_server):
     expect(page.locator("h2.matches")).to_have_count(0)
     expect(first.locator("mark", has_text="Henley")).to_have_count(1)
     expect(page).to_have_url(seed_server + "/?q=Who+is+professor+of+leadership+at+Henley%3F")
-    expect(page.locator("#status")).to_have_text("10 passages for “Who is professor of leadership at Henley?”")
+    expect(page.locator("#status")).to_have_text("2 posts for “Who is professor of leadership at Henley?”")
     screenshot(page, "search-desktop")
     assert_accessible(page)
 
     # A question the posts cannot answer: no card, the results under "Best matches" (built by search.js too).
-    page.locator("#q").fill("How do I tune a carburettor on a motorbike?")
+    page.locator("#q").fill("What makes a good leader in the NHS?")
     expect(page.locator("h2.matches")).to_have_text("Best matches")
     expect(page.locator(".answer")).to_have_count(0)
     assert_accessible(page)
+    # One about nothing the posts hold: no post matches it at all.
+    page.locator("#q").fill("How do I tune a carburettor on a motorbike?")
+    expect(page.locator("#status")).to_have_text(
+        "No post matches “How do I tune a carburettor on a motorbike?”; try fewer words, another spelling, or a "
+        "question in plain words."
+    )
+    expect(page.locator(".result")).to_have_count(0)
     page.locator("#q").fill("Who is professor of leadership at Henley?")
     expect(page.locator(".answer")).to_have_count(1)
 
@@ -164,7 +172,7 @@ def test_typing_a_question_shows_the_right_post(browser, seed_server):
     # The server's markup as it arrived (axe needs JavaScript, so it cannot run in the no-JavaScript test).
     assert_accessible(phone)
     phone.set_viewport_size(SIDEBAR)
-    phone.goto(seed_server + "/embed?q=nature")
+    phone.goto(seed_server + "/embed?q=leaders+in+the+health+service")
     expect(phone.locator(".result")).to_have_count(5)
     assert phone.evaluate("document.documentElement.scrollWidth") <= SIDEBAR["width"]
     screenshot(phone, "embed-sidebar")
@@ -201,7 +209,7 @@ def test_hostile_posts_show_as_text_and_run_nothing(browser, hostile_index):
         title = page.locator(".result-title").first
         expect(title).to_have_text("<script>window.__pwned = 'title'</script>Orchard bees")
         page.locator("#q").fill("bees pollinate apple blossom")
-        expect(page.locator("#status")).to_have_text("2 passages for “bees pollinate apple blossom”")
+        expect(page.locator("#status")).to_have_text("1 post for “bees pollinate apple blossom”")
         expect(title).to_have_text("<script>window.__pwned = 'title'</script>Orchard bees")
         expect(page.locator(".result .author").first).to_have_text("<img src=x onerror=\"window.__pwned = 'author'\">")
         assert "<img src=x onerror" in page.locator(".passage").first.inner_text()
@@ -260,3 +268,75 @@ def test_failed_searches_say_why(browser, seed_server):
     page.locator("#q").fill("nature walks")
     expect(status).to_have_text("Search failed: too many searches at once; retry in 2 s")
     page.close()
+
+
+@pytest.fixture(scope="module")
+def faceted_server(faceted_index) -> Iterator[str]:
+    with serving(create_test_app(faceted_index, ANALYTICS=False)) as base:
+        yield base
+
+
+def _around_results(page) -> dict:
+    """What the page shows around its results: the order, pages and facet links, and each post's other passages."""
+    return page.evaluate(
+        """() => ({
+            status: document.getElementById("status").textContent.trim(),
+            order: [...document.querySelectorAll(".order a, .order strong")].map((e) => e.textContent),
+            pages: [...document.querySelectorAll(".pages a, .pages span")].map((e) => [e.textContent, e.href || ""]),
+            facets: [...document.querySelectorAll(".facets h3, .facets a")].map((e) => [e.textContent, e.href || ""]),
+            more: [...document.querySelectorAll(".result .more li")].map((e) => e.innerHTML),
+        })"""
+    )
+
+
+def test_pages_facets_and_date_order_as_the_server_renders_them_and_search_js_too(browser, faceted_server):
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport=DESKTOP)
+    query = "leaders in the health service"
+    page.goto(faceted_server + "/?k=2&tag=BMJ+Leader")
+    page.locator("#q").fill(query)
+    expect(page.locator(".facets h3")).to_have_count(3)
+    expect(page).to_have_url(faceted_server + "/?k=2&tag=BMJ+Leader&q=leaders+in+the+health+service")
+    typed = _around_results(page)
+    assert_accessible(page)
+    page.goto(page.url)  # the same URL, rendered by the server
+    expect(page.locator(".facets h3")).to_have_count(3)
+    assert _around_results(page) == typed
+    assert typed["order"] == ["best match", "newest"] and typed["more"]
+    assert any(text.startswith("Roger Kline") for text, _ in typed["facets"])
+    screenshot(page, "facets-desktop")
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Next page").click()
+    expect(page.locator(".pages span")).to_have_text(re.compile(r"Page 2 of \d+"))
+    page.get_by_role("link", name="newest").click()
+    expect(page.locator(".order strong")).to_have_text("newest")
+    expect(page.locator(".pages span")).to_have_text(re.compile(r"Page 1 of \d+"))
+    page.get_by_role("link", name=re.compile(r"^Roger Kline")).click()
+    expect(page.locator(".facets a[aria-current=true]")).to_have_text([re.compile(r"^Roger Kline"), re.compile("^BMJ")])
+    expect(page.locator("#status")).to_have_text(re.compile(r"^\d+ posts? for “leaders in the health service”$"))
+    # Typing a new query goes back to page 1 and keeps the filters and the order.
+    page.locator("#q").fill("health inequalities")
+    expect(page).to_have_url(re.compile(r"sort=date.*author=Roger\+Kline|author=Roger\+Kline.*sort=date"))
+    assert "page=" not in page.url
+    page.close()
+
+
+def test_facet_and_page_links_work_with_javascript_off(browser, faceted_server):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(java_script_enabled=False, viewport=PHONE)
+    page = context.new_page()
+    page.goto(faceted_server + "/?q=leaders+in+the+health+service&k=2")
+    status = page.locator("#status")
+    total = int(status.inner_text().split()[0])
+    page.get_by_role("link", name="Next page").click()
+    expect(page.locator(".pages span")).to_have_text(f"Page 2 of {(total + 1) // 2}")
+    link = page.locator(".facets a").first
+    count = int(re.search(r"\((\d+)\)", link.inner_text()).group(1))
+    link.click()
+    expect(status).to_have_text(re.compile(rf"^{count} posts? for “leaders in the health service”$"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    screenshot(page, "facets-no-javascript-phone")
+    context.close()

@@ -35,7 +35,7 @@ def test_query_renders_results_with_marked_highlights(client):
     html = page_text(response)
     assert response.status_code == 200
     assert 'value="Henley Business School"' in html
-    first = html.split('<li class="result"')[1]
+    first = html.split('<li class="result"')[1].split("</ol>")[0]
     assert "In Conversation with David Pendleton" in first
     best = first.split('<span class="best">')[1].split("</span>")[0]
     assert "David Pendleton, who is Professor" in best
@@ -101,7 +101,9 @@ def test_hostile_corpus_fields_render_as_text(hostile_index):
     assert "&lt;img src=x onerror=&#34;window.__pwned = &#39;author&#39;&#34;&gt;" in body
     # A javascript: URL never becomes a link; a web URL does.
     assert "javascript:" not in body
-    assert '<a href="https://blog.example/sourdough">Sourdough at home</a>' in body
+    # The plain post matches only a query about it too (the cut keeps an unrelated post off the list).
+    both = page_text(client.get("/", query_string={"q": "orchard bees and sourdough bread"}))
+    assert '<a href="https://blog.example/sourdough">Sourdough at home</a>' in both
     assert '<time datetime="2024-03-01">2024-03-01</time>' in body
 
 
@@ -141,10 +143,11 @@ def test_pages_forbid_inline_script_and_framing(client):
 
 
 def test_embed_is_compact_and_opens_links_in_the_blog_window(client):
-    html = page_text(client.get("/embed", query_string={"q": "productivity"}))
+    html = page_text(client.get("/embed", query_string={"q": "leaders in the health service"}))
     assert html.count('<li class="result"') == 5
     assert 'data-link-target="_top"' in html and 'action="/embed"' in html
-    assert '<a href="/?q=productivity" target="_blank" rel="noopener">See all results</a>' in html
+    assert '<a href="/?q=leaders+in+the+health+service" target="_blank" rel="noopener">See all results</a>' in html
+    assert 'class="facets"' not in html and 'class="pages"' not in html and 'class="order"' not in html
 
 
 def test_cross_origin_access_is_off_by_default(client):

@@ -15,6 +15,10 @@
   const SETTLE_MS = 1200;
   const baseTitle = "Search the blog";
   const FILTERS = ["author", "tag", "from", "to"];
+  // As service/browsing.py and service/web.py: facet headings, and how long a passage's snippet may run.
+  const FACETS = [["author", "Author"], ["tag", "Tag"], ["year", "Year"]];
+  const SNIPPET_CHARS = 200;
+  const fullPage = !form.dataset.k;
 
   let debounce = 0;
   let settle = 0;
@@ -93,6 +97,109 @@
     return section;
   };
 
+  // A passage in brief, as the server's snippet filter: its best sentence, or its first words cut at a space.
+  const snippet = (text, highlights) => {
+    const li = el("li");
+    const sentence = highlights.find((h) => h.kind === "sentence");
+    const terms = highlights.filter((h) => h.kind !== "sentence").sort((a, b) => a.start - b.start);
+    if (sentence) {
+      markTerms(li, text, Math.max(0, sentence.start), Math.min(text.length, sentence.end), terms);
+    } else if (text.length <= SNIPPET_CHARS) {
+      markTerms(li, text, 0, text.length, terms);
+    } else {
+      const space = text.lastIndexOf(" ", SNIPPET_CHARS);
+      markTerms(li, text, 0, space > 0 ? space : SNIPPET_CHARS, terms);
+      li.append("…");
+    }
+    return li;
+  };
+
+  // This page's URL for the query with some parameters changed (null: removed), as service/browsing.py links:
+  // any change but the page's goes back to page 1.
+  const linkTo = (query, changes) => {
+    const params = new URLSearchParams(location.search);
+    if (params.get("q") !== query) params.delete("page");
+    params.set("q", query);
+    if (!("page" in changes)) params.delete("page");
+    for (const [name, value] of Object.entries(changes)) {
+      if (value === null || (name === "page" && value === 1)) params.delete(name);
+      else params.set(name, String(value));
+    }
+    return `${location.pathname}?${params}`;
+  };
+
+  const anchor = (text, href) => {
+    const a = el("a", "", text);
+    a.href = href;
+    return a;
+  };
+
+  const orderSwitch = (query, sort) => {
+    const p = el("p", "order", "Order:");
+    for (const [name, label] of [["relevance", "best match"], ["date", "newest"]]) {
+      if (sort === name) {
+        const current = el("strong", "", label);
+        current.setAttribute("aria-current", "true");
+        p.append(" ", current);
+      } else {
+        p.append(" ", anchor(label, linkTo(query, { sort: name === "date" ? "date" : null })));
+      }
+    }
+    return p;
+  };
+
+  const pageLinks = (query, page, pages) => {
+    const nav = el("nav", "pages");
+    nav.setAttribute("aria-label", "Result pages");
+    if (page > 1) {
+      const previous = anchor("Previous page", linkTo(query, { page: Math.min(page - 1, Math.max(pages, 1)) }));
+      previous.rel = "prev";
+      nav.append(previous);
+    }
+    if (page <= pages) nav.append(el("span", "", `Page ${page} of ${pages}`));
+    if (page < pages) {
+      const next = anchor("Next page", linkTo(query, { page: page + 1 }));
+      next.rel = "next";
+      nav.append(next);
+    }
+    return nav;
+  };
+
+  const facetLinks = (query, facets) => {
+    const params = new URLSearchParams(location.search);
+    const nav = el("nav", "facets");
+    nav.setAttribute("aria-labelledby", "facets-heading");
+    const heading = el("h2", "", "Narrow the results");
+    heading.id = "facets-heading";
+    nav.append(heading);
+    for (const [name, label] of FACETS) {
+      const options = facets[name] || [];
+      if (!options.length) continue;
+      const list = el("ul");
+      const chosen = params.get(name === "year" ? "from" : name) || "";
+      for (const { value, count } of options) {
+        const year = { from: `${value}-01-01`, to: `${value}-12-31` };
+        const current = name === "year"
+          ? params.get("from") === year.from && params.get("to") === year.to
+          : chosen !== "" && chosen.toLowerCase() === value.toLowerCase();
+        const a = anchor(`${value} `, linkTo(query, name === "year" ? year : { [name]: value }));
+        a.append(el("span", "count", `(${count})`));
+        if (current) a.setAttribute("aria-current", "true");
+        const item = el("li");
+        item.append(a);
+        list.append(item);
+      }
+      const set = name === "year" ? params.get("from") || params.get("to") : params.get(name);
+      if (set) {
+        const item = el("li");
+        item.append(anchor(`Any ${name}`, linkTo(query, name === "year" ? { from: null, to: null } : { [name]: null })));
+        list.append(item);
+      }
+      nav.append(el("h3", "", label), list);
+    }
+    return nav;
+  };
+
   const resultItem = (hit) => {
     const li = el("li", "result");
     li.tabIndex = -1;
@@ -108,6 +215,12 @@
     }
     if (hit.post.source) meta.append(el("span", "source", `source: ${hit.post.source}`));
     li.append(title, meta, marked(hit.text, hit.highlights));
+    if (hit.passages && hit.passages.length) {
+      const more = el("ul", "more");
+      more.setAttribute("aria-label", "More from this post");
+      more.append(...hit.passages.map((other) => snippet(other.text, other.highlights)));
+      li.append(more);
+    }
     return li;
   };
 
@@ -116,7 +229,13 @@
     output.replaceChildren();
     status.classList.remove("error");
     if (data.answer) output.append(answerCard(data.answer));
-    if (!results.length) {
+    const shown = new URLSearchParams(location.search);
+    const noun = shown.get("group") === "passage" ? "passage" : "post";
+    const total = data.total;
+    const pages = Math.ceil(total / data.k);
+    if (!results.length && total) {
+      status.textContent = `Nothing on page ${data.page}: the ${total} ${noun}${total === 1 ? "" : "s"} for “${query}” end on page ${pages}.`;
+    } else if (!results.length) {
       status.textContent = `No post matches “${query}”; try fewer words, another spelling, or a question in plain words`;
       if (FILTERS.some((name) => new URLSearchParams(location.search).get(name))) {
         const unfiltered = el("a", "", "search without the filters");
@@ -125,11 +244,18 @@
       }
       status.append(".");
     } else {
-      status.textContent = `${results.length} passage${results.length === 1 ? "" : "s"} for “${query}”`;
+      const counted = `${total} ${noun}${total === 1 ? "" : "s"} for “${query}”`;
+      status.textContent = data.total_exact ? counted : `At least ${counted}`;
       const list = el("ol", "results");
       list.append(...results.map(resultItem));
       const heading = data.answer ? el("h2", "visually-hidden", "Results") : el("h2", "matches", "Best matches");
-      output.append(heading, list);
+      output.append(heading);
+      if (fullPage) output.append(orderSwitch(query, shown.get("sort") === "date" ? "date" : "relevance"));
+      output.append(list);
+    }
+    if (fullPage && (data.page > 1 || data.page < pages)) output.append(pageLinks(query, data.page, pages));
+    if (fullPage && FACETS.some(([name]) => (data.facets[name] || []).length)) {
+      output.append(facetLinks(query, data.facets));
     }
     if (more) {
       more.hidden = !results.length;
@@ -153,6 +279,7 @@
   // The page's own URL for a query, keeping any filters (author, tag, from, to, mode) already in it.
   const pageUrl = (query, path = location.pathname) => {
     const params = new URLSearchParams(location.search);
+    if (params.get("q") !== query) params.delete("page");
     if (query) params.set("q", query);
     else params.delete("q");
     const search = params.toString();
@@ -180,8 +307,10 @@
     }
     controller = new AbortController();
     const params = new URLSearchParams(location.search);
+    if (params.get("q") !== query) params.delete("page");
     params.set("q", query);
     if (form.dataset.k) params.set("k", form.dataset.k);
+    else params.set("facets", FACETS.map(([name]) => name).join(","));
     output.setAttribute("aria-busy", "true");
     status.classList.remove("error");
     status.textContent = "Searching…";
