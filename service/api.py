@@ -10,6 +10,7 @@ from werkzeug.exceptions import MethodNotAllowed
 
 from service.listings import answer_listing, listing_json, search_listing
 from service.params import search_request
+from service.recording import record_query, with_query_id
 from service.serving import served_index
 
 api = Blueprint("api", __name__, url_prefix="/api")
@@ -27,13 +28,15 @@ def search() -> ResponseReturnValue:
     started = time.perf_counter()
     asked = search_request()
     found = search_listing(served_index(), asked)
-    return jsonify(
+    query_id = record_query("api/search", asked.query, [hit.post.id for hit in found.hits], None, started)
+    response = jsonify(
         {
             "query": asked.query,
             "took_ms": round((time.perf_counter() - started) * 1000, 3),
             **listing_json(found, asked),
         }
     )
+    return with_query_id(response, query_id)
 
 
 @api.get("/answer")
@@ -41,7 +44,9 @@ def answer() -> ResponseReturnValue:
     started = time.perf_counter()
     asked = search_request()
     result, found = answer_listing(served_index(), asked)
-    return jsonify(
+    shown = result.answer is not None
+    query_id = record_query("api/answer", asked.query, [hit.post.id for hit in result.hits], shown, started)
+    response = jsonify(
         {
             "question": asked.query,
             "took_ms": round((time.perf_counter() - started) * 1000, 3),
@@ -51,3 +56,4 @@ def answer() -> ResponseReturnValue:
             **listing_json(found, asked),
         }
     )
+    return with_query_id(response, query_id)

@@ -128,10 +128,111 @@ def openapi_spec(config: Mapping[str, Any]) -> dict[str, Any]:
                 }
             },
             "/admin/posts/{post_id}": push_operations(config, admin_denied),
+            **analytics_operations(admin_denied),
         },
         "components": {
             "schemas": SCHEMAS,
-            "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer", "description": "ADMIN_TOKEN"}},
+            "securitySchemes": {
+                "adminToken": {"type": "http", "scheme": "bearer", "description": "ADMIN_TOKEN"},
+                "adminSession": {"type": "apiKey", "in": "cookie", "name": "blog_search_admin"},
+            },
+        },
+    }
+
+
+def analytics_operations(denied: dict[str, Any]) -> dict[str, Any]:
+    """Search analytics for editors (service/insights.py): JSON, CSV, the page with its login, the click counter."""
+    days = {
+        "name": "days",
+        "in": "query",
+        "required": False,
+        "description": "The period: the last N days (default 30).",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 3650},
+    }
+    bad = json_body("Error", "A bad `days` (`bad_days`) or `table` (`bad_table`).")
+    session: list[dict[str, list[str]]] = [{"adminToken": []}, {"adminSession": []}]
+    html = content("text/html", "The page.")
+    return {
+        "/admin/analytics": {
+            "get": {
+                "summary": "Top queries, queries with no results, questions withheld, clicks, searches per day.",
+                "security": session,
+                "parameters": [days],
+                "responses": {"200": json_body("Analytics", "The report."), "400": bad, "401": denied, "403": denied},
+            }
+        },
+        "/admin/analytics.csv": {
+            "get": {
+                "summary": "One table of the report as CSV.",
+                "security": session,
+                "parameters": [
+                    days,
+                    {
+                        "name": "table",
+                        "in": "query",
+                        "required": False,
+                        "description": "top_queries (default), no_results, withheld or per_day.",
+                        "schema": {"enum": ["top_queries", "no_results", "withheld", "per_day"]},
+                    },
+                ],
+                "responses": {
+                    "200": content("text/csv", "The table."),
+                    "400": bad,
+                    "401": denied,
+                    "403": denied,
+                },
+            }
+        },
+        "/admin/": {
+            "get": {
+                "summary": "The analytics page (a login form without a session).",
+                "parameters": [days],
+                "responses": {"200": html, "400": html, "403": content("text/html", "Admin pages are off.")},
+            }
+        },
+        "/admin/login": {
+            "post": {
+                "summary": "Log in with the admin token (form field `token`): sets the session cookie.",
+                "requestBody": {
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": {"type": "object", "properties": {"token": {"type": "string"}}}
+                        }
+                    }
+                },
+                "responses": {
+                    "303": {"description": "Logged in: to /admin/."},
+                    "401": html,
+                    "403": html,
+                    "429": html,
+                },
+            }
+        },
+        "/admin/logout": {
+            "post": {
+                "summary": "Log out (form field `csrf` from the page).",
+                "requestBody": {
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": {"type": "object", "properties": {"csrf": {"type": "string"}}}
+                        }
+                    }
+                },
+                "responses": {"303": {"description": "Logged out."}, "403": html},
+            }
+        },
+        "/r/{query_id}/{post_id}": {
+            "get": {
+                "summary": "A result link: counts the click, then redirects to the URL the index holds for the post.",
+                "parameters": [
+                    {"name": "query_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "post_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                ],
+                "responses": {
+                    "302": {"description": "To the post."},
+                    "404": content("text/html", "No such post, or it has no web address."),
+                },
+            }
         },
     }
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import replace
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from index.errors import QueryError
@@ -16,6 +17,7 @@ from service.errors import ApiError
 from service.listings import answer_listing
 from service.params import search_request
 from service.ratelimit import retry_after, search_allowed
+from service.recording import record_query
 from service.serving import served_index
 
 web = Blueprint("web", __name__)
@@ -36,6 +38,7 @@ def embed() -> ResponseReturnValue:
 
 
 def _render(template: str, k_limit: int | None) -> ResponseReturnValue:
+    started = time.perf_counter()
     raw = request.args.get("q", "")
     try:
         index = served_index()
@@ -53,6 +56,7 @@ def _render(template: str, k_limit: int | None) -> ResponseReturnValue:
         "k_limit": k_limit,
         "posts": index.manifest.posts,
         "filtered": any(request.args.get(name) for name in FILTER_PARAMS),
+        "query_id": "",
     }
     # Nothing to search for (spaces, control characters, invisible marks): the empty page, as the API's empty_query.
     # A HEAD (a link checker) gets the page's headers without a search.
@@ -70,7 +74,10 @@ def _render(template: str, k_limit: int | None) -> ResponseReturnValue:
         result, found = answer_listing(index, asked)
     except QueryError as exc:
         return render_template(template, **{**context, "error": exc.message}), 400
+    endpoint = "embed" if k_limit is not None else "page"
+    ids = [hit.post.id for hit in result.hits]
     context.update(
+        query_id=record_query(endpoint, asked.query, ids, result.answer is not None, started),
         query=asked.query,
         answer=result.answer.to_json() if result.answer else None,
         results=[hit.to_json() for hit in result.hits],
@@ -113,6 +120,16 @@ def _pieces(text: str, start: int, end: int, terms: list[tuple[int, int]]) -> Pi
     if cursor < end:
         pieces.append((text[cursor:end], False))
     return pieces
+
+
+@web.app_template_filter("href")
+def href(post: dict[str, Any], query_id: str) -> str | None:
+    """Where a result's link goes: through /r/<query id>/<post id> when the search was logged (the click is counted,
+    then the reader is sent on to the same URL), else straight to the post's URL."""
+    target = link(post.get("url"))
+    if target is None or not query_id:
+        return target
+    return url_for("insights.follow", query_id=query_id, post_id=post["id"])
 
 
 SNIPPET_CHARS = 200

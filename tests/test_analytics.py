@@ -87,24 +87,23 @@ def test_the_report_hides_rare_queries_and_counts_what_found_nothing(hostile_ind
         client.get("/api/answer", query_string={"q": "What is the boiling point of mercury in kelvin?"})
     client.get("/api/search", query_string={"q": "my neighbour jane doe's diagnosis"})
     page = client.get("/", query_string={"q": "leadership"}).get_data(as_text=True)
+    page += client.get("/", query_string={"q": "sourdough starter"}).get_data(as_text=True)
     link = re.search(r'href="(/r/[0-9a-f]{32}/plain-1)"', page)
     assert link, "the page's result links go through the click counter"
     assert client.get(link.group(1)).status_code == 302
     app.extensions["query_log"].flush()
     data = client.get("/admin/analytics?days=7", headers={"Authorization": f"Bearer {TOKEN}"}).get_json()
-    assert data["searches"] == 9 and data["min_count"] == 2
+    assert data["searches"] == 10 and data["min_count"] == 2
     assert data["top_queries"][0] == {"query": "leadership", "count": 4}
     assert {"query": "zebra", "count": 2} in data["no_results"]
     assert data["withheld"] == [{"query": "what is the boiling point of mercury in kelvin?", "count": 2}]
     # The one-off query is counted, never shown.
-    assert data["hidden_queries"] == 1 and "jane" not in json.dumps(data)
-    assert data["clicks"] == 1 and data["click_through_rate"] == round(1 / 9, 4) and data["mean_clicked_rank"] >= 1
-    assert data["per_day"] == [{"day": datetime.now(UTC).strftime("%Y-%m-%d"), "searches": 9}]
+    assert data["hidden_queries"] == 2 and "jane" not in json.dumps(data)
+    assert data["clicks"] == 1 and data["click_through_rate"] == round(1 / 10, 4) and data["mean_clicked_rank"] >= 1
+    assert data["per_day"] == [{"day": datetime.now(UTC).strftime("%Y-%m-%d"), "searches": 10}]
     csv_text = client.get("/admin/analytics.csv?table=no_results&days=7", headers={"Authorization": f"Bearer {TOKEN}"})
-    assert csv_text.mimetype == "text/csv" and csv_text.get_data(as_text=True).splitlines() == [
-        "query,count",
-        "zebra,2",
-    ]
+    lines = csv_text.get_data(as_text=True).splitlines()
+    assert csv_text.mimetype == "text/csv" and lines[0] == "query,count" and "zebra,2" in lines
 
 
 def test_old_rows_are_deleted(tmp_path: Path):

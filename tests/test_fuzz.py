@@ -23,6 +23,12 @@ OPERATIONS = [
     ("/admin/posts/{post_id}", "PUT"),
     ("/admin/posts/{post_id}", "DELETE"),
     ("/admin/posts/{post_id}", "GET"),
+    ("/admin/analytics", "GET"),
+    ("/admin/analytics.csv", "GET"),
+    ("/admin/", "GET"),
+    ("/admin/login", "POST"),
+    ("/admin/logout", "POST"),
+    ("/r/{query_id}/{post_id}", "GET"),
 ]
 
 

@@ -101,9 +101,18 @@ def test_hostile_corpus_fields_render_as_text(hostile_index):
     assert "&lt;img src=x onerror=&#34;window.__pwned = &#39;author&#39;&#34;&gt;" in body
     # A javascript: URL never becomes a link; a web URL does.
     assert "javascript:" not in body
+    # A web URL does, through the click counter, which sends the reader on to that URL and nowhere else.
     # The plain post matches only a query about it too (the cut keeps an unrelated post off the list).
     both = page_text(client.get("/", query_string={"q": "orchard bees and sourdough bread"}))
-    assert '<a href="https://blog.example/sourdough">Sourdough at home</a>' in both
+    found = re.search(r'<a href="(/r/[0-9a-f]{32}/plain-1)">Sourdough at home</a>', both)
+    assert found, both
+    followed = client.get(found.group(1))
+    assert followed.status_code == 302 and followed.headers["Location"] == "https://blog.example/sourdough"
+    # The hostile post's javascript: URL has no link to follow, and /r/ will not make one.
+    assert client.get(found.group(1).replace("plain-1", "hostile-1")).status_code == 404
+    off = create_test_app(hostile_index, ANALYTICS=False).test_client()
+    direct = page_text(off.get("/", query_string={"q": "orchard bees and sourdough bread"}))
+    assert '<a href="https://blog.example/sourdough">Sourdough at home</a>' in direct
     assert '<time datetime="2024-03-01">2024-03-01</time>' in body
 
 

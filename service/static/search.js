@@ -35,12 +35,14 @@
   // Only web links become hrefs: a corpus could carry javascript: or data: URLs.
   const safeUrl = (url) => (typeof url === "string" && /^https?:\/\//i.test(url.trim()) ? url.trim() : null);
 
+  // The logged search's id (the X-Query-Id header), so result links count the click as the server's pages do.
+  let queryId = "";
   const postLink = (post, fallbackTag, untitled = "Untitled excerpt") => {
     const title = post.title || untitled;
     const url = safeUrl(post.url);
     if (!url) return el(fallbackTag, "", title);
     const a = el("a", "", title);
-    a.href = url;
+    a.href = queryId ? `/r/${encodeURIComponent(queryId)}/${encodeURIComponent(post.id)}` : url;
     if (linkTarget) a.target = linkTarget;
     return a;
   };
@@ -318,6 +320,7 @@
     try {
       const response = await fetch(`${form.dataset.api}?${params}`, { signal: controller.signal });
       data = await response.json();
+      queryId = /^[0-9a-f]{32}$/.test(response.headers.get("X-Query-Id") || "") ? response.headers.get("X-Query-Id") : "";
       if (!response.ok) {
         showError(data.error ? data.error.message : `the server answered ${response.status}`);
         return;
