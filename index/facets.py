@@ -24,6 +24,8 @@ class Values:
     codes: dict[str, int]
     posts: np.ndarray
     values: np.ndarray
+    # Each code's place when the names are sorted (casefolded), for ties between equal counts.
+    alphabetical: np.ndarray
 
     @classmethod
     def of(cls, values_per_post: list[list[str]]) -> Values:
@@ -37,7 +39,10 @@ class Values:
         # The spelling most posts use (the first seen on a tie) stands for all of a value's spellings.
         names = [counts.most_common(1)[0][0] for counts in spellings.values()]
         posts = np.array([number for number, _ in pairs], dtype=np.int64)
-        return cls(names, codes, posts, np.array([codes[key] for _, key in pairs], dtype=np.int64))
+        order = sorted(range(len(names)), key=lambda code: (names[code].casefold(), names[code]))
+        alphabetical = np.empty(len(names), dtype=np.int64)
+        alphabetical[order] = np.arange(len(names))
+        return cls(names, codes, posts, np.array([codes[key] for _, key in pairs], dtype=np.int64), alphabetical)
 
     def having(self, value: str | None, count: int) -> np.ndarray:
         """Which posts have the value (casefolded); every post when value is None."""
@@ -52,8 +57,8 @@ class Values:
     def counted(self, among: np.ndarray) -> list[tuple[str, int]]:
         """The FACET_VALUES values most posts among these have, with their counts (ties by name)."""
         counts = np.bincount(self.values[among[self.posts]], minlength=len(self.names))
-        found = [(self.names[code], int(counts[code])) for code in np.flatnonzero(counts)]
-        return sorted(found, key=lambda pair: (-pair[1], pair[0].casefold(), pair[0]))[:FACET_VALUES]
+        best = np.lexsort((self.alphabetical, -counts))[:FACET_VALUES]
+        return [(self.names[code], int(counts[code])) for code in best if counts[code] > 0]
 
 
 class PostTable:
@@ -68,6 +73,8 @@ class PostTable:
         found = [day_of_post(post.published) for post in posts.values()]
         self.days = np.array([NO_DAY if d is None else d.toordinal() for d in found], dtype=np.int64)
         self.years = np.array([NO_DAY if d is None else d.year for d in found], dtype=np.int64)
+        dated = self.years[self.years != NO_DAY]
+        self.first_year = int(dated.min()) if len(dated) else 0
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -98,11 +105,8 @@ class PostTable:
                 if other != name:
                     among &= passing
             if name == "year":
-                years = self.years[among & (self.years != NO_DAY)]
-                values, counts = np.unique(years, return_counts=True)
-                counted[name] = [
-                    (str(year), int(count)) for year, count in zip(values[::-1], counts[::-1], strict=True)
-                ]
+                counts = np.bincount(self.years[among & (self.years != NO_DAY)] - self.first_year)
+                counted[name] = [(str(self.first_year + at), int(counts[at])) for at in np.flatnonzero(counts)[::-1]]
             else:
                 counted[name] = (self.authors if name == "author" else self.tags).counted(among)
         return counted

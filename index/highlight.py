@@ -29,7 +29,9 @@ class QueryTerms:
         if not prefixes:
             return cls(weights, None)
         alternatives = "|".join(re.escape(p) for p in sorted(prefixes, key=len, reverse=True))
-        return cls(weights, re.compile(rf"\b(?:{alternatives})\w*"))
+        # No \b in front: it kept the engine from skipping ahead to a prefix's first letters, and matching took
+        # twice as long; `matches` drops a match that starts inside a word instead.
+        return cls(weights, re.compile(rf"(?:{alternatives})\w*"))
 
     @cached_property
     def any_case(self) -> re.Pattern[str]:
@@ -44,8 +46,12 @@ class QueryTerms:
         lowered = text.lower()
         # Matching the lower-cased copy is twice as fast as ignoring case, but only while offsets stay the same.
         same_offsets = len(lowered) == len(text)
+        source = lowered if same_offsets else text
         found = []
         for match in self.pattern.finditer(lowered) if same_offsets else self.any_case.finditer(text):
+            start = match.start()
+            if start and (source[start - 1].isalnum() or source[start - 1] == "_"):
+                continue  # inside a word (\w is a letter, a digit or "_"): not a word of its own
             term = analyse_word(match.group())
             if term in self.weights:
                 found.append((match.start(), match.end(), term))

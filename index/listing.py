@@ -15,7 +15,7 @@ from index.request import SearchRequest
 from index.search import Index
 
 # More matching passages of a post shown with it, besides its best.
-OTHER_PASSAGES = 3
+OTHER_PASSAGES = 2
 
 
 @dataclass(frozen=True)

@@ -223,7 +223,7 @@ SCHEMAS: dict[str, Any] = {
             "highlights": {"type": "array", "items": {"$ref": "#/components/schemas/Highlight"}},
             "post": {"$ref": "#/components/schemas/Post"},
             "passages": {
-                "description": "With group=post: up to 3 more of the post's matching passages, best first.",
+                "description": "With group=post: up to 2 more of the post's matching passages, best first.",
                 "type": "array",
                 "items": {"$ref": "#/components/schemas/PassageMatch"},
             },

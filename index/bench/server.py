@@ -76,17 +76,20 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def search_path(query: str, k: int = 10) -> str:
-    return "/api/search?" + urlencode({"q": query, "k": k})
+def search_path(query: str, k: int = 10, extra: dict[str, str] | None = None) -> str:
+    return "/api/search?" + urlencode({"q": query, "k": k, **(extra or {})})
 
 
-def sequential_latencies_ms(server: RunningServer, queries: list[str]) -> np.ndarray:
-    """Wall time of each /api/search request, one after another on one keep-alive connection."""
+def sequential_latencies_ms(
+    server: RunningServer, queries: list[str], extra: dict[str, str] | None = None
+) -> np.ndarray:
+    """Wall time of each /api/search request (extra: more parameters), one after another on one keep-alive
+    connection."""
     connection = server.connection()
     times = []
     for query in queries:
         started = time.perf_counter()
-        _get(connection, search_path(query))
+        _get(connection, search_path(query, extra=extra))
         times.append(1000 * (time.perf_counter() - started))
     connection.close()
     return np.array(times)
