@@ -139,7 +139,8 @@ def test_a_full_buffer_drops_and_counts_and_a_broken_file_never_fails_a_search(s
         assert client.get("/api/search", query_string={"q": "leadership"}).status_code == 200
     app.extensions["query_log"].flush()
     counts = app.extensions["query_log"].counts
-    assert counts.written == 0 and counts.dropped == 3 and counts.failed_batches == 1
+    # The background writer may have taken some rows in a batch of its own first: every row is dropped all the same.
+    assert counts.written == 0 and counts.dropped == 3 and counts.failed_batches >= 1
     assert b"blog_search_analytics_rows_dropped_total 3.0" in client.get("/metrics").data
 
 
