@@ -54,30 +54,11 @@ def main(argv: list[str] | None = None) -> int:
         "best passages as before issue 19, group=passage, posts (the default) and posts with facets, side by side",
     )
     args = parser.parse_args(argv)
-    if args.listing:
-        if not args.index:
-            parser.error("--listing needs --index DIR")
-        from index.bench.listing import listing_speed
-
-        result = listing_speed(Path(args.index), Path(args.listing), say=lambda line: print(line, flush=True))
-        print(json.dumps(result) if args.json else "\n".join(f"{k}  {v}" for k, v in result.items()))
-        return 0
-    if args.analytics:
-        if not args.index:
-            parser.error("--analytics needs --index DIR")
-        from index.bench.analytics import analytics_cost
-
-        result = analytics_cost(Path(args.index), Path(args.analytics), say=lambda line: print(line, flush=True))
-        print(json.dumps(result) if args.json else "\n".join(f"{k}  {v}" for k, v in result.items()))
-        return 0
-    if args.answers:
-        if not args.index:
-            parser.error("--answers needs --index DIR, an index of the corpus the questions are about")
-        from index.bench.answers import answer_speed
-
-        result = answer_speed(Path(args.index), Path(args.answers), say=lambda line: print(line, flush=True))
-        print(json.dumps(result) if args.json else "\n".join(f"{k}  {v}" for k, v in result.items()))
-        return 0
+    for option, study in (("listing", "listing_speed"), ("analytics", "analytics_cost"), ("answers", "answer_speed")):
+        if getattr(args, option):
+            if not args.index:
+                parser.error(f"--{option} needs --index DIR, an index of the corpus its queries are about")
+            return queries_study(study, Path(args.index), Path(getattr(args, option)), args.json)
     if args.load:
         return load(Path(args.scifact), args, parser.get_default("seconds"))
     if args.quantization or args.ann:
@@ -97,6 +78,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name:<{width}}  {value}")
     if args.json:
         print(json.dumps(result))
+    return 0
+
+
+def queries_study(name: str, index: Path, queries: Path, as_json: bool) -> int:
+    """One of the side-by-side studies over a queries file (index/bench/listing.py, analytics.py, answers.py)."""
+    from index.bench import analytics, answers, listing
+
+    study = {
+        "listing_speed": listing.listing_speed,
+        "analytics_cost": analytics.analytics_cost,
+        "answer_speed": answers.answer_speed,
+    }[name]
+    result = study(index, queries, say=lambda line: print(line, flush=True))
+    print(json.dumps(result) if as_json else "\n".join(f"{k}  {v}" for k, v in result.items()))
     return 0
 
 
